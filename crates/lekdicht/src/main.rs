@@ -1,0 +1,3 @@
+//! The `lekdicht` command.
+
+fn main() {}
