@@ -1,3 +1,20 @@
-//! The `lekdicht` command.
+//! The `lekdicht` command: parses arguments, opens the data directory and hands over to a command.
+//!
+//! Everything else lives in the library crates; this file holds no logic of its own beyond
+//! wiring, exit codes and error display.
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = lekdicht::cli::Cli::parse();
+    lekdicht::telemetry::init(cli.verbose);
+    match lekdicht::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The SQLite schema and its migrations, applied in order and recorded in `PRAGMA user_version`.
+//!
+//! A migration is never edited once released; a change is a new entry at the end.
+
+/// Each entry moves the schema from version `i` to `i + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    totals      TEXT
+);
+
+-- Access events. seq is the 0-based position in the ledger; record holds the RFC 8785 bytes of the
+-- stored event (the ledger's leaf data); the other columns are projections of it for queries.
+CREATE TABLE events (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL,
+    system       TEXT NOT NULL,
+    time_ms      INTEGER NOT NULL,
+    actor        TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    subject      TEXT,
+    case_id      TEXT,
+    unresolved   INTEGER NOT NULL,
+    run          INTEGER NOT NULL,
+    record       BLOB NOT NULL
+);
+CREATE UNIQUE INDEX events_by_id ON events (id, system);
+CREATE INDEX events_by_actor ON events (actor, time_ms);
+CREATE INDEX events_by_subject ON events (subject, time_ms);
+CREATE INDEX events_by_time ON events (time_ms);
+
+
+-- Current context records, one per (kind, key), and the versions they replaced.
+CREATE TABLE context (
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    record      BLOB NOT NULL,
+    run         INTEGER NOT NULL,
+    first_seen  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE TABLE context_history (
+    kind           TEXT NOT NULL,
+    key            TEXT NOT NULL,
+    record         BLOB NOT NULL,
+    run            INTEGER NOT NULL,
+    replaced_at    TEXT NOT NULL,
+    replaced_by_run INTEGER NOT NULL
+);
+CREATE INDEX context_history_by_key ON context_history (kind, key);
+
+CREATE TABLE quarantine (
+    id          INTEGER PRIMARY KEY,
+    run         INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    file        TEXT NOT NULL,
+    line        INTEGER NOT NULL,
+    field       TEXT,
+    reason      TEXT NOT NULL,
+    raw         BLOB NOT NULL,
+    key         TEXT,
+    csv_header  TEXT,
+    created_at  TEXT NOT NULL,
+    resolved_at TEXT,
+    resolution  TEXT
+);
+CREATE INDEX quarantine_open ON quarantine (kind, key) WHERE resolved_at IS NULL;
+"#];

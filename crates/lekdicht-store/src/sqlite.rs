@@ -1,0 +1,739 @@
+//! [`Store`] on an embedded SQLite database in the data directory (`lekdicht.db`).
+//!
+//! WAL journal with `synchronous = FULL`: a committed batch survives a killed process and a power
+//! cut. One connection, used from one thread; prepared statements are cached. Event sequence numbers
+//! are assigned here, densely from 0, and only for events that are really stored, so that they can
+//! serve as ledger leaf indices.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{SecondsFormat, Utc};
+use lekdicht_model::{AccessEvent, RecordKind};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::schema::MIGRATIONS;
+use crate::{
+    Batch, BatchOutcome, ContextSnapshot, EventOutcome, KnownIds, QuarantineEntry,
+    QuarantineFilter, RunId, RunTotals, Store, StoreError, StoreStatus, StoredEvent, TimeRange,
+    Unresolved,
+};
+
+/// File name of the database inside the data directory.
+pub const DATABASE_FILE: &str = "lekdicht.db";
+
+fn sql(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Sql { op, source }
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    next_seq: u64,
+    /// `(kind, key)` of open quarantine entries that carry a key, so that storing a valid version of
+    /// the record can resolve them without a query per record.
+    open_keys: HashSet<(String, String)>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Open {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let conn = Connection::open(&path).map_err(sql("opening the database"))?;
+        Self::from_connection(conn, path)
+    }
+
+    fn from_connection(mut conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
+        // A fresh database gets larger pages (fewer, shallower index pages for millions of events);
+        // an existing one keeps its page size.
+        conn.pragma_update(None, "page_size", "8192")
+            .map_err(sql("setting the page size"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql("setting the journal mode"))?;
+        for (name, value) in [
+            ("synchronous", "FULL"),
+            ("wal_autocheckpoint", "16384"),
+            ("temp_store", "MEMORY"),
+            ("cache_size", "-131072"),
+            ("busy_timeout", "10000"),
+        ] {
+            conn.pragma_update(None, name, value)
+                .map_err(sql("setting pragmas"))?;
+        }
+        conn.set_prepared_statement_cache_capacity(64);
+        migrate(&mut conn)?;
+        let next_seq: i64 = conn
+            .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM events", [], |r| {
+                r.get(0)
+            })
+            .map_err(sql("reading the event count"))?;
+        let mut open_keys = HashSet::new();
+        {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT kind, key FROM quarantine WHERE resolved_at IS NULL AND key IS NOT NULL",
+                )
+                .map_err(sql("reading the quarantine"))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(sql("reading the quarantine"))?;
+            for row in rows {
+                open_keys.insert(row.map_err(sql("reading the quarantine"))?);
+            }
+        }
+        Ok(SqliteStore {
+            conn,
+            path,
+            next_seq: next_seq as u64,
+            open_keys,
+        })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(sql("reading the schema version"))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            known,
+        });
+    }
+    for (i, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction().map_err(sql("migrating"))?;
+        tx.execute_batch(migration).map_err(sql("migrating"))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(sql("migrating"))?;
+        tx.commit().map_err(sql("migrating"))?;
+    }
+    Ok(())
+}
+
+fn decode_event(seq: i64, record: String, unresolved: i64) -> Result<StoredEvent, StoreError> {
+    let event: AccessEvent = serde_json::from_str(&record).map_err(|e| StoreError::Corrupt {
+        what: format!("event #{seq}"),
+        reason: e.to_string(),
+    })?;
+    Ok(StoredEvent {
+        seq: seq as u64,
+        event,
+        canonical: record.into_bytes(),
+        unresolved: Unresolved::from_bits(unresolved),
+    })
+}
+
+fn canonical_text<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, StoreError> {
+    std::str::from_utf8(bytes).map_err(|_| StoreError::Corrupt {
+        what: what.to_owned(),
+        reason: "canonical record is not UTF-8".to_owned(),
+    })
+}
+
+impl SqliteStore {
+    fn query_events(
+        &self,
+        sql_text: &str,
+        params: &[&dyn rusqlite::ToSql],
+        f: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql_text)
+            .map_err(sql("reading events"))?;
+        let mut rows = stmt.query(params).map_err(sql("reading events"))?;
+        while let Some(row) = rows.next().map_err(sql("reading events"))? {
+            let seq: i64 = row.get(0).map_err(sql("reading events"))?;
+            let record: String = row.get(1).map_err(sql("reading events"))?;
+            let unresolved: i64 = row.get(2).map_err(sql("reading events"))?;
+            f(decode_event(seq, record, unresolved)?)?;
+        }
+        Ok(())
+    }
+
+    fn collect_events(
+        &self,
+        sql_text: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut out = Vec::new();
+        self.query_events(sql_text, params, &mut |e| {
+            out.push(e);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+fn write_events(
+    tx: &Transaction<'_>,
+    run: RunId,
+    batch: &Batch,
+    next_seq: &mut u64,
+    outcome: &mut BatchOutcome,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let op = "storing events";
+    let mut conflicts = Vec::new();
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO events (seq, id, system, time_ms, actor, action, subject, case_id, unresolved, run, record)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (id, system) DO NOTHING",
+        )
+        .map_err(sql(op))?;
+    let mut existing = tx
+        .prepare_cached("SELECT seq, record FROM events WHERE id = ?1 AND system = ?2")
+        .map_err(sql(op))?;
+    for new in &batch.events {
+        let e = &new.event;
+        let record = canonical_text(&new.canonical, e.id.as_str())?;
+        let changed = insert
+            .execute(params![
+                *next_seq as i64,
+                e.id.as_str(),
+                e.system,
+                e.time.timestamp_millis(),
+                e.actor.as_str(),
+                e.action.as_str(),
+                e.subject.as_ref().map(|s| s.as_str()),
+                e.case.as_ref().map(|c| c.as_str()),
+                new.unresolved.bits(),
+                run.0,
+                record,
+            ])
+            .map_err(sql(op))?;
+        if changed == 1 {
+            outcome.events.push(EventOutcome::Stored(*next_seq));
+            *next_seq += 1;
+            continue;
+        }
+        let (seq, stored): (i64, String) = existing
+            .query_row(params![e.id.as_str(), e.system], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(sql(op))?;
+        if stored == record {
+            outcome.events.push(EventOutcome::Duplicate);
+        } else {
+            outcome.events.push(EventOutcome::Conflict);
+            conflicts.push((
+                format!("{}:{}", new.file, new.line),
+                format!(
+                    "event id {} of system {} is already stored (#{seq}) with different content; stored events are never changed",
+                    e.id, e.system
+                ),
+            ));
+        }
+    }
+    Ok(conflicts)
+}
+
+fn write_context(
+    tx: &Transaction<'_>,
+    run: RunId,
+    batch: &Batch,
+    at: &str,
+    outcome: &mut BatchOutcome,
+) -> Result<(), StoreError> {
+    let op = "storing context";
+    let mut current = tx
+        .prepare_cached("SELECT record, run FROM context WHERE kind = ?1 AND key = ?2")
+        .map_err(sql(op))?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO context (kind, key, record, run, first_seen, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        )
+        .map_err(sql(op))?;
+    let mut history = tx
+        .prepare_cached(
+            "INSERT INTO context_history (kind, key, record, run, replaced_at, replaced_by_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(sql(op))?;
+    let mut update = tx
+        .prepare_cached(
+            "UPDATE context SET record = ?3, run = ?4, updated_at = ?5 WHERE kind = ?1 AND key = ?2",
+        )
+        .map_err(sql(op))?;
+    for new in &batch.context {
+        let kind = new.kind.as_str();
+        let record = canonical_text(&new.canonical, &new.key)?;
+        let old: Option<(String, i64)> = current
+            .query_row(params![kind, new.key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(sql(op))?;
+        match old {
+            None => {
+                insert
+                    .execute(params![kind, new.key, record, run.0, at])
+                    .map_err(sql(op))?;
+                outcome.context_inserted += 1;
+            }
+            Some((old, _)) if old == record => outcome.context_unchanged += 1,
+            Some((old, old_run)) => {
+                history
+                    .execute(params![kind, new.key, old, old_run, at, run.0])
+                    .map_err(sql(op))?;
+                update
+                    .execute(params![kind, new.key, record, run.0, at])
+                    .map_err(sql(op))?;
+                outcome.context_updated += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn begin_run(&mut self, description: &str) -> Result<RunId, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (description, started_at) VALUES (?1, ?2)",
+                params![description, now()],
+            )
+            .map_err(sql("starting a run"))?;
+        Ok(RunId(self.conn.last_insert_rowid()))
+    }
+
+    fn finish_run(&mut self, run: RunId, totals: &RunTotals) -> Result<(), StoreError> {
+        let totals =
+            serde_json::to_string(totals).map_err(|e| StoreError::Callback(e.to_string()))?;
+        self.conn
+            .execute(
+                "UPDATE runs SET finished_at = ?2, totals = ?3 WHERE id = ?1",
+                params![run.0, now(), totals],
+            )
+            .map_err(sql("finishing a run"))?;
+        Ok(())
+    }
+
+    fn write_batch(&mut self, run: RunId, batch: &Batch) -> Result<BatchOutcome, StoreError> {
+        let at = now();
+        let mut outcome = BatchOutcome::default();
+        let mut next_seq = self.next_seq;
+        let tx = self.conn.transaction().map_err(sql("starting a batch"))?;
+        let conflicts = write_events(&tx, run, batch, &mut next_seq, &mut outcome)?;
+        write_context(&tx, run, batch, &at, &mut outcome)?;
+        let mut resolved_keys = Vec::new();
+        {
+            let op = "writing the quarantine";
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO quarantine (run, kind, file, line, field, reason, raw, key, csv_header, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(sql(op))?;
+            for q in &batch.quarantine {
+                insert
+                    .execute(params![
+                        run.0,
+                        q.kind.as_str(),
+                        q.file,
+                        q.line as i64,
+                        q.field,
+                        q.reason,
+                        q.raw,
+                        q.key,
+                        q.csv_header,
+                        at
+                    ])
+                    .map_err(sql(op))?;
+                outcome.quarantined += 1;
+            }
+            for ((place, reason), new) in conflicts.iter().zip(
+                batch
+                    .events
+                    .iter()
+                    .zip(&outcome.events)
+                    .filter(|(_, o)| **o == EventOutcome::Conflict)
+                    .map(|(e, _)| e),
+            ) {
+                let _ = place;
+                insert
+                    .execute(params![
+                        run.0,
+                        RecordKind::Events.as_str(),
+                        new.file,
+                        new.line as i64,
+                        "id",
+                        reason,
+                        new.canonical,
+                        Option::<String>::None,
+                        Option::<String>::None,
+                        at
+                    ])
+                    .map_err(sql(op))?;
+                outcome.quarantined += 1;
+            }
+            if !self.open_keys.is_empty() {
+                let mut resolve = tx
+                    .prepare_cached(
+                        "UPDATE quarantine SET resolved_at = ?3, resolution = ?4
+                         WHERE resolved_at IS NULL AND kind = ?1 AND key = ?2",
+                    )
+                    .map_err(sql(op))?;
+                let resolution = format!("a valid version was stored in run {}", run.0);
+                let stored_keys = batch
+                    .events
+                    .iter()
+                    .zip(&outcome.events)
+                    .filter(|(_, o)| !matches!(o, EventOutcome::Conflict))
+                    .map(|(e, _)| (RecordKind::Events, e.event.id.as_str()))
+                    .chain(batch.context.iter().map(|c| (c.kind, c.key.as_str())));
+                for (kind, key) in stored_keys {
+                    let k = (kind.as_str().to_owned(), key.to_owned());
+                    if self.open_keys.contains(&k) {
+                        outcome.quarantine_resolved += resolve
+                            .execute(params![k.0, k.1, at, resolution])
+                            .map_err(sql(op))?
+                            as u64;
+                        resolved_keys.push(k);
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(sql("committing a batch"))?;
+        self.next_seq = next_seq;
+        for k in resolved_keys {
+            self.open_keys.remove(&k);
+        }
+        for q in &batch.quarantine {
+            if let Some(key) = &q.key {
+                self.open_keys
+                    .insert((q.kind.as_str().to_owned(), key.clone()));
+            }
+        }
+        Ok(outcome)
+    }
+
+    fn known_ids(&self) -> Result<KnownIds, StoreError> {
+        let op = "reading known ids";
+        let mut ids = KnownIds::default();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT kind, key FROM context WHERE kind IN ('employees', 'subjects', 'vehicles', 'cases')",
+            )
+            .map_err(sql(op))?;
+        let mut rows = stmt.query([]).map_err(sql(op))?;
+        while let Some(row) = rows.next().map_err(sql(op))? {
+            let kind: String = row.get(0).map_err(sql(op))?;
+            let key: String = row.get(1).map_err(sql(op))?;
+            match kind.as_str() {
+                "employees" => ids.employees.insert(key),
+                "cases" => ids.cases.insert(key),
+                _ => ids.subjects.insert(key),
+            };
+        }
+        Ok(ids)
+    }
+
+    fn refresh_unresolved(&mut self) -> Result<u64, StoreError> {
+        let op = "re-checking unknown references";
+        self.conn
+            .execute(
+                "UPDATE events SET unresolved =
+                   (CASE WHEN EXISTS (SELECT 1 FROM context c WHERE c.kind = 'employees' AND c.key = events.actor) THEN 0 ELSE 1 END)
+                 | (CASE WHEN events.subject IS NULL
+                           OR EXISTS (SELECT 1 FROM context c WHERE c.kind IN ('subjects', 'vehicles') AND c.key = events.subject)
+                         THEN 0 ELSE 2 END)
+                 | (CASE WHEN events.case_id IS NULL
+                           OR EXISTS (SELECT 1 FROM context c WHERE c.kind = 'cases' AND c.key = events.case_id)
+                         THEN 0 ELSE 4 END)
+                 WHERE unresolved != 0",
+                [],
+            )
+            .map_err(sql(op))?;
+        let left: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM events WHERE unresolved != 0",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql(op))?;
+        Ok(left as u64)
+    }
+
+    fn event_count(&self) -> Result<u64, StoreError> {
+        Ok(self.next_seq)
+    }
+
+    fn for_each_event_by_seq(
+        &self,
+        from_seq: u64,
+        until_seq: u64,
+        f: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.query_events(
+            "SELECT seq, record, unresolved FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+            &[&(from_seq as i64), &(until_seq.min(i64::MAX as u64) as i64)],
+            f,
+        )
+    }
+
+    fn for_each_event_by_time(
+        &self,
+        range: &TimeRange,
+        f: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.query_events(
+            "SELECT seq, record, unresolved FROM events WHERE time_ms >= ?1 AND time_ms < ?2 ORDER BY time_ms, seq",
+            &[
+                &range.from_ms.unwrap_or(i64::MIN),
+                &range.until_ms.unwrap_or(i64::MAX),
+            ],
+            f,
+        )
+    }
+
+    fn find_events(&self, id: &str, system: Option<&str>) -> Result<Vec<StoredEvent>, StoreError> {
+        match system {
+            Some(system) => self.collect_events(
+                "SELECT seq, record, unresolved FROM events WHERE id = ?1 AND system = ?2",
+                &[&id, &system],
+            ),
+            None => self.collect_events(
+                "SELECT seq, record, unresolved FROM events WHERE id = ?1 ORDER BY seq",
+                &[&id],
+            ),
+        }
+    }
+
+    fn timeline(&self, actor: &str, range: &TimeRange) -> Result<Vec<StoredEvent>, StoreError> {
+        self.collect_events(
+            "SELECT seq, record, unresolved FROM events
+             WHERE actor = ?1 AND time_ms >= ?2 AND time_ms < ?3 ORDER BY time_ms, seq",
+            &[
+                &actor,
+                &range.from_ms.unwrap_or(i64::MIN),
+                &range.until_ms.unwrap_or(i64::MAX),
+            ],
+        )
+    }
+
+    fn accessed(&self, subject: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        self.collect_events(
+            "SELECT seq, record, unresolved FROM events
+             WHERE subject = ?1
+                OR subject IN (SELECT key FROM context
+                               WHERE kind = 'vehicles' AND json_extract(record, '$.holder') = ?1)
+             ORDER BY time_ms, seq",
+            &[&subject],
+        )
+    }
+
+    fn load_context(&self) -> Result<ContextSnapshot, StoreError> {
+        let op = "loading context";
+        let mut snap = ContextSnapshot::default();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, key, record FROM context ORDER BY kind, key")
+            .map_err(sql(op))?;
+        let mut rows = stmt.query([]).map_err(sql(op))?;
+        while let Some(row) = rows.next().map_err(sql(op))? {
+            let kind: String = row.get(0).map_err(sql(op))?;
+            let key: String = row.get(1).map_err(sql(op))?;
+            let record: String = row.get(2).map_err(sql(op))?;
+            let corrupt = |e: serde_json::Error| StoreError::Corrupt {
+                what: format!("{kind} {key}"),
+                reason: e.to_string(),
+            };
+            match kind.as_str() {
+                "units" => snap
+                    .units
+                    .push(serde_json::from_str(&record).map_err(corrupt)?),
+                "employees" => snap
+                    .employees
+                    .push(serde_json::from_str(&record).map_err(corrupt)?),
+                "subjects" => snap
+                    .subjects
+                    .push(serde_json::from_str(&record).map_err(corrupt)?),
+                "vehicles" => snap
+                    .vehicles
+                    .push(serde_json::from_str(&record).map_err(corrupt)?),
+                "relations" => snap
+                    .relations
+                    .push(serde_json::from_str(&record).map_err(corrupt)?),
+                "cases" => snap
+                    .cases
+                    .push(serde_json::from_str(&record).map_err(corrupt)?),
+                "shifts" => snap
+                    .shifts
+                    .push(serde_json::from_str(&record).map_err(corrupt)?),
+                _ => {
+                    return Err(StoreError::Corrupt {
+                        what: format!("context {key}"),
+                        reason: format!("unknown kind {kind}"),
+                    });
+                }
+            }
+        }
+        Ok(snap)
+    }
+
+    fn context_record(&self, kind: RecordKind, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT record FROM context WHERE kind = ?1 AND key = ?2",
+                params![kind.as_str(), key],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|r| r.map(String::into_bytes))
+            .map_err(sql("reading context"))
+    }
+
+    fn quarantine_list(
+        &self,
+        filter: &QuarantineFilter,
+    ) -> Result<Vec<QuarantineEntry>, StoreError> {
+        let op = "reading the quarantine";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, run, kind, file, line, field, reason, raw, key, csv_header, created_at, resolved_at, resolution
+                 FROM quarantine
+                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 OR resolved_at IS NULL)
+                 ORDER BY id",
+            )
+            .map_err(sql(op))?;
+        let rows = stmt
+            .query_map(
+                params![filter.kind.map(|k| k.as_str()), filter.include_resolved],
+                |r| {
+                    let kind: String = r.get(2)?;
+                    Ok(QuarantineEntry {
+                        id: r.get(0)?,
+                        run: r.get(1)?,
+                        kind: RecordKind::parse(&kind).unwrap_or(RecordKind::Events),
+                        file: r.get(3)?,
+                        line: r.get::<_, i64>(4)? as u64,
+                        field: r.get(5)?,
+                        reason: r.get(6)?,
+                        raw: r.get(7)?,
+                        key: r.get(8)?,
+                        csv_header: r.get(9)?,
+                        created_at: r.get(10)?,
+                        resolved_at: r.get(11)?,
+                        resolution: r.get(12)?,
+                    })
+                },
+            )
+            .map_err(sql(op))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let entry = row.map_err(sql(op))?;
+            if filter.ids.is_empty() || filter.ids.contains(&entry.id) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    fn quarantine_resolve(&mut self, id: i64, resolution: &str) -> Result<bool, StoreError> {
+        let op = "resolving a quarantine entry";
+        let key: Option<(String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT kind, key FROM quarantine WHERE id = ?1 AND resolved_at IS NULL",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(sql(op))?;
+        let Some((kind, key)) = key else {
+            return Ok(false);
+        };
+        self.conn
+            .execute(
+                "UPDATE quarantine SET resolved_at = ?2, resolution = ?3 WHERE id = ?1",
+                params![id, now(), resolution],
+            )
+            .map_err(sql(op))?;
+        if let Some(key) = key {
+            let still_open: i64 = self
+                .conn
+                .query_row(
+                    "SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL AND kind = ?1 AND key = ?2",
+                    params![kind, key],
+                    |r| r.get(0),
+                )
+                .map_err(sql(op))?;
+            if still_open == 0 {
+                self.open_keys.remove(&(kind, key));
+            }
+        }
+        Ok(true)
+    }
+
+    fn status(&self) -> Result<StoreStatus, StoreError> {
+        let op = "reading the status";
+        let one = |q: &str| -> Result<i64, StoreError> {
+            self.conn.query_row(q, [], |r| r.get(0)).map_err(sql(op))
+        };
+        let mut status = StoreStatus {
+            events: self.next_seq,
+            events_unresolved: one("SELECT COUNT(*) FROM events WHERE unresolved != 0")? as u64,
+            quarantine_open: one("SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL")?
+                as u64,
+            runs: one("SELECT COUNT(*) FROM runs")? as u64,
+            ..StoreStatus::default()
+        };
+        let bound = |q: &str| -> Result<Option<String>, StoreError> {
+            let ms: Option<i64> = self.conn.query_row(q, [], |r| r.get(0)).map_err(sql(op))?;
+            Ok(ms
+                .and_then(chrono::DateTime::from_timestamp_millis)
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)))
+        };
+        status.first_event = bound("SELECT MIN(time_ms) FROM events")?;
+        status.last_event = bound("SELECT MAX(time_ms) FROM events")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, COUNT(*) FROM context GROUP BY kind ORDER BY kind")
+            .map_err(sql(op))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(sql(op))?;
+        for row in rows {
+            status.context.push(row.map_err(sql(op))?);
+        }
+        Ok(status)
+    }
+
+    fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql("reading a setting"))
+    }
+
+    fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map_err(sql("writing a setting"))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,183 @@
+//! The command line: every subcommand, option and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// lekdicht: a complete, tamper-evident record of who looked up whose data, every access explained
+/// by its context or flagged with plain reasons.
+#[derive(Debug, Parser)]
+#[command(name = "lekdicht", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Data directory (created if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "LEKDICHT_DATA",
+        default_value = "lekdicht-data"
+    )]
+    pub data: PathBuf,
+
+    /// More log output on standard error (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a synthetic police region with a month of access logs, ingest it and show the
+    /// first things to look at.
+    Demo(DemoArgs),
+    /// Read contract files (events and context; NDJSON, CSV, gzip; files, directories or - for
+    /// standard input) into the store. Exits with 3 when any line was quarantined.
+    Ingest(IngestArgs),
+    /// Rejected lines: list them, export them for fixing, fix or resolve them.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+    /// What one employee looked at, in time order.
+    Timeline(TimelineArgs),
+    /// Who looked at one person's data (and vehicles they hold), when and why: the view an access
+    /// request or a breach notification needs.
+    Accessed(AccessedArgs),
+    /// What the data directory holds.
+    Status(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InputFormat {
+    Ndjson,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or directories to read; `-` reads standard input (then --kind is required).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The kind of record, when file names do not tell (events, employees, units, subjects,
+    /// vehicles, relations, cases, shifts).
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<lekdicht_model::RecordKind>,
+    /// Format of standard input.
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub format: InputFormat,
+    /// Organisation of records that name none.
+    #[arg(long, env = "LEKDICHT_ORGANIZATION")]
+    pub organization: Option<String>,
+    /// Records per transaction.
+    #[arg(long, default_value_t = 20_000)]
+    pub batch_size: usize,
+    /// No progress indicator.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print a line `committed STORED_SO_FAR` to standard output after each durable batch, for
+    /// scripts that need to know what is safely stored.
+    #[arg(long)]
+    pub progress_lines: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_kind(s: &str) -> Result<lekdicht_model::RecordKind, String> {
+    lekdicht_model::RecordKind::parse(s).ok_or_else(|| {
+        "expected one of events, employees, units, subjects, vehicles, relations, cases, shifts"
+            .to_owned()
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List open entries (with --all, resolved ones too).
+    List {
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<lekdicht_model::RecordKind>,
+        #[arg(long)]
+        all: bool,
+        /// One JSON object per entry, with the raw line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the raw lines of open entries to DIR, one file per kind (`events.ndjson`,
+    /// `employees.csv`, ...), ready to be fixed and fed back with `lekdicht ingest DIR`; entries whose
+    /// record id could be read are resolved when a valid version is stored.
+    Export {
+        dir: PathBuf,
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<lekdicht_model::RecordKind>,
+    },
+    /// Replace the line of entry ID by a corrected one (from --line, or standard input), validate
+    /// and store it, and resolve the entry.
+    Fix {
+        id: i64,
+        #[arg(long)]
+        line: Option<String>,
+    },
+    /// Mark an entry resolved without storing anything (e.g. a line that should never have been
+    /// sent), with a note saying why.
+    Resolve {
+        id: i64,
+        #[arg(long)]
+        note: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// Employee id.
+    pub actor: String,
+    /// From this time (RFC 3339, or a date YYYY-MM-DD meaning 00:00 UTC), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Until this time (RFC 3339, or a date YYYY-MM-DD meaning 00:00 UTC), exclusive.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// One JSON object per event.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AccessedArgs {
+    /// Data subject id (a person; their vehicles are included).
+    pub subject: String,
+    /// One JSON object per event.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of employees.
+    #[arg(long, default_value_t = 2000)]
+    pub employees: usize,
+    /// Number of persons (data subjects).
+    #[arg(long, default_value_t = 100_000)]
+    pub persons: usize,
+    /// Number of vehicles.
+    #[arg(long, default_value_t = 30_000)]
+    pub vehicles: usize,
+    /// Days of access logs.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Seed: the same seed gives the same world.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Only write the world as contract files into this directory (with its answer key), without
+    /// ingesting it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Empty the data directory first, if it holds another world.
+    #[arg(long)]
+    pub replace: bool,
+}

@@ -1,0 +1,30 @@
+//! One module per command family; each takes parsed arguments and the data directory.
+
+mod demo;
+mod ingest;
+mod quarantine;
+mod query;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use lekdicht_store::SqliteStore;
+
+use crate::cli::{Cli, Command};
+
+pub(crate) fn open_store(data: &Path) -> Result<SqliteStore> {
+    SqliteStore::open(data).with_context(|| format!("cannot open the store in {}", data.display()))
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let data = cli.data.as_path();
+    match cli.command {
+        Command::Demo(args) => demo::run(data, &args),
+        Command::Ingest(args) => ingest::run(data, &args),
+        Command::Quarantine(cmd) => quarantine::run(data, cmd),
+        Command::Timeline(args) => query::timeline(data, &args),
+        Command::Accessed(args) => query::accessed(data, &args),
+        Command::Status(flag) => query::status(data, flag.json),
+    }
+}

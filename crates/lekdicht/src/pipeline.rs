@@ -1,0 +1,320 @@
+//! The ingest pipeline: sources → parsed batches → one transaction per batch → after-commit hook.
+//!
+//! Two threads: a reader parses and validates lines (the CPU-heavy part) and hands batches over a
+//! bounded channel to the writer, which owns the store. The writer sets each event's
+//! unknown-reference flags against the ids known so far (context earlier in the same run included),
+//! commits the batch, and only then calls the after-commit hook (the ledger), so that nothing is
+//! reported or signed before it is durable. Memory is bounded by a few batches, never by file size.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lekdicht_ingest::{Defaults, Format, Item, LineError, Parsed, RecordStream, SourceFile};
+use lekdicht_model::RecordKind;
+use lekdicht_store::{
+    Batch, BatchOutcome, EventOutcome, KnownIds, NewContext, NewEvent, NewQuarantine, RunTotals,
+    Store, Unresolved,
+};
+
+/// What to ingest and how.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub paths: Vec<PathBuf>,
+    pub kind: Option<RecordKind>,
+    pub stdin_format: Format,
+    pub organization: Option<String>,
+    /// Records per transaction.
+    pub batch_size: usize,
+    /// Show a progress indicator when standard error is a terminal.
+    pub progress: bool,
+    /// What the run is called in the store's list of runs.
+    pub description: String,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            paths: Vec::new(),
+            kind: None,
+            stdin_format: Format::Ndjson,
+            organization: None,
+            batch_size: 20_000,
+            progress: true,
+            description: "ingest".to_owned(),
+        }
+    }
+}
+
+/// Per-source counts.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SourceReport {
+    pub name: String,
+    pub kind: String,
+    pub totals: RunTotals,
+    /// Set when the source could not be read to its end.
+    pub error: Option<String>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct IngestReport {
+    pub run: i64,
+    pub sources: Vec<SourceReport>,
+    pub skipped: Vec<String>,
+    pub totals: RunTotals,
+    /// Stored events (of any run) that name an actor, subject or case not known after this run.
+    pub unresolved: u64,
+    /// Quarantine entries resolved because a valid version arrived.
+    pub quarantine_resolved: u64,
+    /// The first few rejected lines, for the summary.
+    #[serde(skip)]
+    pub first_errors: Vec<String>,
+    pub seconds: f64,
+}
+
+impl IngestReport {
+    /// Whether anything went wrong that the user must act on.
+    pub fn has_problems(&self) -> bool {
+        self.totals.quarantined > 0 || self.sources.iter().any(|s| s.error.is_some())
+    }
+}
+
+/// Called after each batch is committed, with the batch and what happened to it.
+pub type AfterCommit<'a> = dyn FnMut(&Batch, &BatchOutcome) -> Result<()> + 'a;
+
+enum Message {
+    Start(usize),
+    Batch(usize, Batch),
+    Failed(usize, String),
+}
+
+fn quarantine_entry(error: LineError, csv_header: Option<String>) -> NewQuarantine {
+    NewQuarantine {
+        kind: error.kind,
+        file: error.file,
+        line: error.line,
+        field: error.field,
+        reason: error.reason,
+        raw: error.raw,
+        key: error.key,
+        csv_header,
+    }
+}
+
+/// Reads every source in order and sends batches to the writer.
+fn read_sources(
+    sources: &[SourceFile],
+    defaults: &Defaults,
+    batch_size: usize,
+    tx: &mpsc::SyncSender<Message>,
+) {
+    for (i, source) in sources.iter().enumerate() {
+        if tx.send(Message::Start(i)).is_err() {
+            return;
+        }
+        let stream = match RecordStream::open(source.clone(), defaults.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.send(Message::Failed(i, e.to_string()));
+                continue;
+            }
+        };
+        let header = stream.csv_header().map(|h| h.join(","));
+        let mut batch = Batch::default();
+        for item in stream {
+            match item {
+                Ok(Item::Record(line, Parsed::Event(rec))) => batch.events.push(NewEvent {
+                    event: rec.event,
+                    canonical: rec.canonical,
+                    unresolved: Unresolved::default(),
+                    file: source.name.clone(),
+                    line,
+                }),
+                Ok(Item::Record(_, Parsed::Context(rec))) => batch.context.push(NewContext {
+                    kind: rec.value.kind(),
+                    key: rec.key,
+                    canonical: rec.canonical,
+                }),
+                Ok(Item::Bad(error)) => {
+                    batch
+                        .quarantine
+                        .push(quarantine_entry(error, header.clone()));
+                }
+                Err(e) => {
+                    if !batch.is_empty() {
+                        let _ = tx.send(Message::Batch(i, std::mem::take(&mut batch)));
+                    }
+                    let _ = tx.send(Message::Failed(i, e.to_string()));
+                    break;
+                }
+            }
+            if batch.len() >= batch_size
+                && tx
+                    .send(Message::Batch(i, std::mem::take(&mut batch)))
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if !batch.is_empty() && tx.send(Message::Batch(i, batch)).is_err() {
+            return;
+        }
+    }
+}
+
+fn mark_unresolved(batch: &mut Batch, known: &KnownIds) {
+    for new in &mut batch.events {
+        let e = &new.event;
+        new.unresolved = Unresolved {
+            actor: !known.employees.contains(e.actor.as_str()),
+            subject: e
+                .subject
+                .as_ref()
+                .is_some_and(|s| !known.subjects.contains(s.as_str())),
+            case: e
+                .case
+                .as_ref()
+                .is_some_and(|c| !known.cases.contains(c.as_str())),
+        };
+    }
+}
+
+fn learn_ids(batch: &Batch, known: &mut KnownIds) {
+    for c in &batch.context {
+        let set = match c.kind {
+            RecordKind::Employees => &mut known.employees,
+            RecordKind::Subjects | RecordKind::Vehicles => &mut known.subjects,
+            RecordKind::Cases => &mut known.cases,
+            _ => continue,
+        };
+        set.insert(c.key.clone());
+    }
+}
+
+fn progress_bar(enabled: bool) -> ProgressBar {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Runs one ingest: every source, in order, into `store`; `after_commit` runs after each batch.
+pub fn ingest(
+    store: &mut dyn Store,
+    options: &IngestOptions,
+    after_commit: &mut AfterCommit<'_>,
+) -> Result<IngestReport> {
+    let started = Instant::now();
+    let found = lekdicht_ingest::discover(&options.paths, options.kind, options.stdin_format)?;
+    let defaults = Defaults {
+        organization: options.organization.clone(),
+    };
+    let run = store
+        .begin_run(&options.description)
+        .context("cannot record the ingest run")?;
+    let mut report = IngestReport {
+        run: run.0,
+        skipped: found
+            .skipped
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        sources: found
+            .sources
+            .iter()
+            .map(|s| SourceReport {
+                name: s.name.clone(),
+                kind: s.kind.to_string(),
+                ..SourceReport::default()
+            })
+            .collect(),
+        ..IngestReport::default()
+    };
+    let mut known = store.known_ids()?;
+    let bar = progress_bar(options.progress);
+    let (tx, rx) = mpsc::sync_channel::<Message>(4);
+    let sources = found.sources;
+    let batch_size = options.batch_size.max(1);
+    let result: Result<()> = std::thread::scope(|scope| {
+        scope.spawn(move || read_sources(&sources, &defaults, batch_size, &tx));
+        for message in rx {
+            match message {
+                Message::Start(i) => {
+                    bar.set_message(format!("reading {}", report.sources[i].name));
+                }
+                Message::Failed(i, error) => report.sources[i].error = Some(error),
+                Message::Batch(i, mut batch) => {
+                    mark_unresolved(&mut batch, &known);
+                    let outcome = store.write_batch(run, &batch)?;
+                    learn_ids(&batch, &mut known);
+                    after_commit(&batch, &outcome)?;
+                    report.quarantine_resolved += outcome.quarantine_resolved;
+                    for q in &batch.quarantine {
+                        if report.first_errors.len() < 10 {
+                            let field = q
+                                .field
+                                .as_deref()
+                                .map(|f| format!(": field `{f}`"))
+                                .unwrap_or_default();
+                            report
+                                .first_errors
+                                .push(format!("{}:{}{field}: {}", q.file, q.line, q.reason));
+                        }
+                    }
+                    let source = &mut report.sources[i];
+                    let t = &mut source.totals;
+                    t.read += batch.len() as u64;
+                    for o in &outcome.events {
+                        match o {
+                            EventOutcome::Stored(_) => t.stored += 1,
+                            EventOutcome::Duplicate => t.duplicates += 1,
+                            EventOutcome::Conflict => {}
+                        }
+                    }
+                    t.stored += outcome.context_inserted + outcome.context_updated;
+                    t.duplicates += outcome.context_unchanged;
+                    t.context_inserted += outcome.context_inserted;
+                    t.context_updated += outcome.context_updated;
+                    t.context_unchanged += outcome.context_unchanged;
+                    t.quarantined += outcome.quarantined;
+                    let name = &source.name;
+                    bar.set_message(format!(
+                        "{name}: {} read, {} stored, {} duplicates, {} quarantined",
+                        t.read, t.stored, t.duplicates, t.quarantined
+                    ));
+                }
+            }
+        }
+        Ok(())
+    });
+    bar.finish_and_clear();
+    result?;
+    for s in &report.sources {
+        let t = &mut report.totals;
+        t.read += s.totals.read;
+        t.stored += s.totals.stored;
+        t.duplicates += s.totals.duplicates;
+        t.quarantined += s.totals.quarantined;
+        t.context_inserted += s.totals.context_inserted;
+        t.context_updated += s.totals.context_updated;
+        t.context_unchanged += s.totals.context_unchanged;
+    }
+    report.unresolved = if report.totals.context_inserted + report.totals.context_updated > 0 {
+        store.refresh_unresolved()?
+    } else {
+        store.status()?.events_unresolved
+    };
+    store.finish_run(run, &report.totals)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
