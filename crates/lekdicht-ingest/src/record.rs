@@ -129,8 +129,7 @@ pub fn parse_object(
     }
     let key = record_key(kind, &obj);
     let value = Value::Object(obj);
-    let canonical = serde_json_canonicalizer::to_vec(&value)
-        .map_err(|e| FieldError::new(None, format!("cannot canonicalise record: {e}")))?;
+    let canonical = canonical_bytes(&value)?;
     let context = |value: ContextValue| {
         let key = key.clone().unwrap_or_default();
         Parsed::Context(ContextRecord {
@@ -167,8 +166,35 @@ pub fn parse_object(
     })
 }
 
+/// RFC 8785 (JCS) bytes of `value`.
+///
+/// For the common case (every object key ASCII, every number an integer) serde_json's compact
+/// output of a sorted map is already canonical: keys sort the same in UTF-8 and UTF-16, integers
+/// print the same, and both escape exactly the control characters, `"` and `\`, with lowercase hex.
+/// Anything else goes through the full canonicaliser.
+fn canonical_bytes(value: &Value) -> Result<Vec<u8>, FieldError> {
+    fn plain(value: &Value) -> bool {
+        match value {
+            Value::Number(n) => n.is_i64() || n.is_u64(),
+            Value::Array(items) => items.iter().all(plain),
+            Value::Object(map) => map.iter().all(|(k, v)| k.is_ascii() && plain(v)),
+            Value::Null | Value::Bool(_) | Value::String(_) => true,
+        }
+    }
+    let bytes = if plain(value) {
+        serde_json::to_vec(value)
+    } else {
+        serde_json_canonicalizer::to_vec(value)
+    };
+    bytes.map_err(|e| FieldError::new(None, format!("cannot canonicalise record: {e}")))
+}
+
 /// Deserialises `value` as `T`, naming the field that failed.
 fn typed<T: DeserializeOwned>(value: &Value) -> Result<T, FieldError> {
+    // The plain deserialiser is the fast path; the path-tracking one runs only to explain a failure.
+    if let Ok(typed) = T::deserialize(value) {
+        return Ok(typed);
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let message = err.inner().to_string();
@@ -363,6 +389,22 @@ mod tests {
             Some("query"),
             "at most 4096",
         );
+    }
+
+    #[test]
+    fn the_fast_canonical_form_equals_the_full_one() {
+        let check = |json: &str| {
+            let value: Value = serde_json::from_str(json).unwrap();
+            assert_eq!(
+                String::from_utf8(canonical_bytes(&value).unwrap()).unwrap(),
+                serde_json_canonicalizer::to_string(&value).unwrap(),
+                "{json}"
+            );
+        };
+        check(r#"{"b":1,"a":"x\u0001\n\t\"\\/é€😀","c":[1,-2,{"z":null,"y":true}]}"#);
+        check(r#"{"€":1,"😀":2,"\ufb33":3}"#);
+        check(r#"{"n":1.5e30,"m":0.000001,"k":-0.0,"j":18446744073709551615}"#);
+        check(r#"{"s":"\u007f\u001f\u2028"}"#);
     }
 
     #[test]

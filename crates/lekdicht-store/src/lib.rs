@@ -57,6 +57,11 @@ pub trait Store {
         f: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
 
+    /// Events whose indexed columns (id, system, time, actor, action, subject, case) disagree with
+    /// their stored record, or whose sequence number lies outside `0..event_count`: signs that the
+    /// database was edited behind lekdicht's back.
+    fn check_projections(&self) -> Result<Vec<ProjectionMismatch>, StoreError>;
+
     /// One event by id; `system` disambiguates when two systems use the same id.
     fn find_events(&self, id: &str, system: Option<&str>) -> Result<Vec<StoredEvent>, StoreError>;
 
@@ -87,6 +92,21 @@ pub trait Store {
 
     /// Counts for `lekdicht status`.
     fn status(&self) -> Result<StoreStatus, StoreError>;
+
+    /// Starts a new detection run: forgets earlier scores and marks earlier alerts as not current.
+    fn begin_scoring(&mut self) -> Result<(), StoreError>;
+
+    /// Writes one batch of scores in one transaction.
+    fn write_scores(&mut self, rows: &[ScoreRow]) -> Result<(), StoreError>;
+
+    /// Writes the alerts of a detection run; an alert whose id existed keeps its status.
+    fn write_alerts(&mut self, alerts: &[AlertRow]) -> Result<(), StoreError>;
+
+    /// The score lines of the given events (by sequence number), where scored.
+    fn scores_of(&self, seqs: &[u64]) -> Result<Vec<(u64, String)>, StoreError>;
+
+    /// Current alerts, highest score first; `status` filters.
+    fn alerts(&self, status: Option<&str>) -> Result<Vec<AlertRow>, StoreError>;
 
     /// A value of the store's small key/value settings table.
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;

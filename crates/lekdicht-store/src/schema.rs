@@ -74,4 +74,25 @@ CREATE TABLE quarantine (
     resolution  TEXT
 );
 CREATE INDEX quarantine_open ON quarantine (kind, key) WHERE resolved_at IS NULL;
+
+-- The latest detection run's output: one score line (contract section 3) per event, and alerts.
+-- Alert decisions (status) survive a new run when the alert keeps its id.
+CREATE TABLE scores (
+    seq    INTEGER PRIMARY KEY,
+    score  REAL NOT NULL,
+    line   TEXT NOT NULL
+);
+CREATE TABLE alerts (
+    id         TEXT PRIMARY KEY,
+    actor      TEXT NOT NULL,
+    score      REAL NOT NULL,
+    from_ms    INTEGER NOT NULL,
+    until_ms   INTEGER NOT NULL,
+    status     TEXT NOT NULL,
+    line       TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    current    INTEGER NOT NULL
+);
+CREATE INDEX alerts_by_score ON alerts (current, score DESC);
+CREATE INDEX alerts_by_actor ON alerts (actor);
 "#];

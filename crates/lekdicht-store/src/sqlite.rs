@@ -14,9 +14,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::schema::MIGRATIONS;
 use crate::{
-    Batch, BatchOutcome, ContextSnapshot, EventOutcome, KnownIds, QuarantineEntry,
-    QuarantineFilter, RunId, RunTotals, Store, StoreError, StoreStatus, StoredEvent, TimeRange,
-    Unresolved,
+    AlertRow, Batch, BatchOutcome, ContextSnapshot, EventOutcome, KnownIds, ProjectionMismatch,
+    QuarantineEntry, QuarantineFilter, RunId, RunTotals, ScoreRow, Store, StoreError, StoreStatus,
+    StoredEvent, TimeRange, Unresolved,
 };
 
 /// File name of the database inside the data directory.
@@ -367,7 +367,7 @@ impl Store for SqliteStore {
                     .execute(params![
                         run.0,
                         RecordKind::Events.as_str(),
-                        new.file,
+                        &*new.file,
                         new.line as i64,
                         "id",
                         reason,
@@ -499,6 +499,65 @@ impl Store for SqliteStore {
             ],
             f,
         )
+    }
+
+    fn check_projections(&self) -> Result<Vec<ProjectionMismatch>, StoreError> {
+        let op = "checking events";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, id, system, time_ms, actor, action, subject, case_id, record FROM events ORDER BY seq",
+            )
+            .map_err(sql(op))?;
+        let mut rows = stmt.query([]).map_err(sql(op))?;
+        let mut out = Vec::new();
+        let n = self.next_seq as i64;
+        while let Some(row) = rows.next().map_err(sql(op))? {
+            let seq: i64 = row.get(0).map_err(sql(op))?;
+            let id: String = row.get(1).map_err(sql(op))?;
+            let mut mismatch = |field: &str| {
+                out.push(ProjectionMismatch {
+                    seq,
+                    id: id.clone(),
+                    field: field.to_owned(),
+                })
+            };
+            if !(0..n).contains(&seq) {
+                mismatch("seq");
+            }
+            let record: String = row.get(8).map_err(sql(op))?;
+            let Ok(event) = serde_json::from_str::<AccessEvent>(&record) else {
+                mismatch("record");
+                continue;
+            };
+            let system: String = row.get(2).map_err(sql(op))?;
+            let time_ms: i64 = row.get(3).map_err(sql(op))?;
+            let actor: String = row.get(4).map_err(sql(op))?;
+            let action: String = row.get(5).map_err(sql(op))?;
+            let subject: Option<String> = row.get(6).map_err(sql(op))?;
+            let case_id: Option<String> = row.get(7).map_err(sql(op))?;
+            let checks = [
+                ("id", event.id.as_str() == id),
+                ("system", event.system == system),
+                ("time", event.time.timestamp_millis() == time_ms),
+                ("actor", event.actor.as_str() == actor),
+                ("action", event.action.as_str() == action),
+                (
+                    "subject",
+                    event.subject.as_ref().map(|s| s.as_str()) == subject.as_deref(),
+                ),
+                (
+                    "case",
+                    event.case.as_ref().map(|c| c.as_str()) == case_id.as_deref(),
+                ),
+            ];
+            for (field, ok) in checks {
+                if !ok {
+                    mismatch(field);
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn find_events(&self, id: &str, system: Option<&str>) -> Result<Vec<StoredEvent>, StoreError> {
@@ -715,6 +774,99 @@ impl Store for SqliteStore {
             status.context.push(row.map_err(sql(op))?);
         }
         Ok(status)
+    }
+
+    fn begin_scoring(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN; DELETE FROM scores; UPDATE alerts SET current = 0; COMMIT;")
+            .map_err(sql("starting a detection run"))
+    }
+
+    fn write_scores(&mut self, rows: &[ScoreRow]) -> Result<(), StoreError> {
+        let op = "storing scores";
+        let tx = self.conn.transaction().map_err(sql(op))?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO scores (seq, score, line) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(sql(op))?;
+            for row in rows {
+                insert
+                    .execute(params![row.seq as i64, row.score, row.line])
+                    .map_err(sql(op))?;
+            }
+        }
+        tx.commit().map_err(sql(op))
+    }
+
+    fn write_alerts(&mut self, alerts: &[AlertRow]) -> Result<(), StoreError> {
+        let op = "storing alerts";
+        let at = now();
+        let tx = self.conn.transaction().map_err(sql(op))?;
+        {
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO alerts (id, actor, score, from_ms, until_ms, status, line, detected_at, current)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
+                     ON CONFLICT (id) DO UPDATE SET actor = excluded.actor, score = excluded.score,
+                        from_ms = excluded.from_ms, until_ms = excluded.until_ms, line = excluded.line,
+                        current = 1",
+                )
+                .map_err(sql(op))?;
+            for a in alerts {
+                upsert
+                    .execute(params![
+                        a.id, a.actor, a.score, a.from_ms, a.until_ms, a.status, a.line, at
+                    ])
+                    .map_err(sql(op))?;
+            }
+        }
+        tx.commit().map_err(sql(op))
+    }
+
+    fn scores_of(&self, seqs: &[u64]) -> Result<Vec<(u64, String)>, StoreError> {
+        let op = "reading scores";
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT line FROM scores WHERE seq = ?1")
+            .map_err(sql(op))?;
+        let mut out = Vec::new();
+        for &seq in seqs {
+            let line: Option<String> = stmt
+                .query_row([seq as i64], |r| r.get(0))
+                .optional()
+                .map_err(sql(op))?;
+            if let Some(line) = line {
+                out.push((seq, line));
+            }
+        }
+        Ok(out)
+    }
+
+    fn alerts(&self, status: Option<&str>) -> Result<Vec<AlertRow>, StoreError> {
+        let op = "reading alerts";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, actor, score, from_ms, until_ms, status, line FROM alerts
+                 WHERE current = 1 AND (?1 IS NULL OR status = ?1) ORDER BY score DESC, id",
+            )
+            .map_err(sql(op))?;
+        let rows = stmt
+            .query_map([status], |r| {
+                Ok(AlertRow {
+                    id: r.get(0)?,
+                    actor: r.get(1)?,
+                    score: r.get(2)?,
+                    from_ms: r.get(3)?,
+                    until_ms: r.get(4)?,
+                    status: r.get(5)?,
+                    line: r.get(6)?,
+                })
+            })
+            .map_err(sql(op))?;
+        rows.collect::<Result<_, _>>().map_err(sql(op))
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {

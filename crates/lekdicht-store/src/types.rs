@@ -81,8 +81,8 @@ pub struct NewEvent {
     /// RFC 8785 bytes of the stored record: the ledger's leaf data.
     pub canonical: Vec<u8>,
     pub unresolved: Unresolved,
-    /// Where it came from, for conflict reports.
-    pub file: String,
+    /// Where it came from, for conflict reports (shared by all events of a source).
+    pub file: std::sync::Arc<str>,
     pub line: u64,
 }
 
@@ -237,4 +237,36 @@ pub struct StoreStatus {
     pub context: Vec<(String, u64)>,
     pub quarantine_open: u64,
     pub runs: u64,
+}
+
+/// One event's score as the detection run wrote it.
+#[derive(Debug, Clone)]
+pub struct ScoreRow {
+    pub seq: u64,
+    pub score: f64,
+    /// The contract's score line (JSON).
+    pub line: String,
+}
+
+/// One alert as the detection run wrote it; `status` is kept from an earlier run with the same id.
+#[derive(Debug, Clone)]
+pub struct AlertRow {
+    pub id: String,
+    pub actor: String,
+    pub score: f64,
+    pub from_ms: i64,
+    pub until_ms: i64,
+    pub status: String,
+    /// The contract's alert line (JSON), with the status as detected.
+    pub line: String,
+}
+
+/// A stored event whose indexed columns disagree with its stored record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectionMismatch {
+    pub seq: i64,
+    pub id: String,
+    /// The column that disagrees (or `record` when the record does not parse, `seq` when the row
+    /// sits outside the dense sequence).
+    pub field: String,
 }

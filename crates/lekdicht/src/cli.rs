@@ -44,6 +44,44 @@ pub enum Command {
     Accessed(AccessedArgs),
     /// What the data directory holds.
     Status(JsonFlag),
+    /// The tamper-evident record: signed checkpoints, proofs, verification, export.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Create the Ed25519 signing key (done automatically on first ingest) and print the public
+    /// verifier key (`name+keyid+base64`) for auditors and witnesses.
+    Keygen {
+        /// Key name, also the start of the logs' origin lines (e.g. `politie.example/lekdicht`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Print the latest signed checkpoint (C2SP tlog-checkpoint in a signed note).
+    Checkpoint,
+    /// Inclusion proof of one event against the latest checkpoint (or the one of --size).
+    Prove {
+        event: String,
+        /// The event's system, when two systems use the same id.
+        #[arg(long)]
+        system: Option<String>,
+        /// Prove against the checkpoint published for this tree size.
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency proof between two tree sizes (NEW defaults to the current size).
+    Consistency { old: u64, new: Option<u64> },
+    /// Recompute every leaf from the store and check it against the ledger and every signed
+    /// checkpoint; name the first event that differs. Exits with 4 when anything was tampered with.
+    Verify {
+        /// The verifier key you trust (`name+keyid+base64`); default: the data directory's own.
+        #[arg(long)]
+        verifier: Option<String>,
+    },
+    /// Write events with their leaf index (events.jsonl), the checkpoint, the verifier key and
+    /// the tree as C2SP tlog-tiles into DIR, for outside verifiers and witnesses.
+    Export { dir: PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 
 pub mod cli;
 mod commands;
+pub mod ledger;
 pub mod pipeline;
 pub mod telemetry;
 

@@ -124,6 +124,7 @@ fn read_sources(
             }
         };
         let header = stream.csv_header().map(|h| h.join(","));
+        let file: std::sync::Arc<str> = source.name.as_str().into();
         let mut batch = Batch::default();
         for item in stream {
             match item {
@@ -131,7 +132,7 @@ fn read_sources(
                     event: rec.event,
                     canonical: rec.canonical,
                     unresolved: Unresolved::default(),
-                    file: source.name.clone(),
+                    file: file.clone(),
                     line,
                 }),
                 Ok(Item::Record(_, Parsed::Context(rec))) => batch.context.push(NewContext {

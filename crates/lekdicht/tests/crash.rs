@@ -1,5 +1,6 @@
-//! `kill -9` during ingest loses nothing that was reported as stored, and running the same ingest
-//! again completes it without duplicates.
+//! `kill -9` during ingest loses nothing that was reported as stored, running the same ingest
+//! again completes it without duplicates, and afterwards the store, the ledger and every checkpoint
+//! ever printed agree.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -48,8 +49,22 @@ fn kill_during_ingest_loses_nothing_acknowledged() {
     write_events(&file);
     let data = work.path().join("data");
 
-    // Kill after a different number of acknowledged batches each round.
-    for kill_after in [1usize, 4, 9] {
+    // Kill at points that differ per run: after a number of acknowledged batches, and after a
+    // further random delay that lands anywhere in the commit / ledger-append / checkpoint cycle.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let mut rng = seed | 1;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut printed_checkpoints = Vec::new();
+    for kill_after in [1usize, 4, 9, 13] {
+        let delay_ms = next() % 40;
         let mut child = ingest_command(&data, &file).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut acknowledged = 0u64;
@@ -65,14 +80,18 @@ fn kill_during_ingest_loses_nothing_acknowledged() {
                 _ => break,
             }
         }
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        let store = SqliteStore::open(&data).unwrap();
-        let stored = store.event_count().unwrap();
+        let stored = SqliteStore::open(&data).unwrap().event_count().unwrap();
         assert!(
             stored >= acknowledged,
-            "{stored} events stored but {acknowledged} were acknowledged (kill after {kill_after})"
+            "{stored} events stored but {acknowledged} were acknowledged (seed {seed}, kill after {kill_after} + {delay_ms} ms)"
         );
+        // What an auditor would have been shown at this moment (the ledger catches up first).
+        let out = lekdicht(&data, &["ledger", "checkpoint"]);
+        assert!(out.status.success(), "seed {seed}: {out:?}");
+        printed_checkpoints.push(String::from_utf8(out.stdout).unwrap());
     }
 
     // Finishing the ingest stores the rest once.
@@ -88,4 +107,29 @@ fn kill_during_ingest_loses_nothing_acknowledged() {
         })
         .unwrap();
     assert_eq!(seen.len() as u64, EVENTS);
+
+    // The ledger covers every event, and every checkpoint printed along the way is part of the one
+    // consistent history that verification checks.
+    let out = lekdicht(&data, &["ledger", "verify"]);
+    assert!(out.status.success(), "seed {seed}: {out:?}");
+    let history = std::fs::read_to_string(data.join("ledger/events/checkpoints.jsonl")).unwrap();
+    for note in &printed_checkpoints {
+        let line = serde_json::to_string(&serde_json::json!({ "note": note })).unwrap();
+        assert!(
+            history.contains(&line),
+            "seed {seed}: printed checkpoint missing from history:\n{note}"
+        );
+    }
+    let last = lekdicht(&data, &["ledger", "checkpoint"]);
+    let last = String::from_utf8(last.stdout).unwrap();
+    assert!(last.contains(&format!("\n{EVENTS}\n")), "{last}");
+}
+
+fn lekdicht(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lekdicht"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
 }

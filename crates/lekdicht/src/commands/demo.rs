@@ -66,7 +66,7 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
 
     let world_dir = data.join("demo-world");
     let write_started = Instant::now();
-    write_world(&world, &world_dir)
+    let files = write_world(&world, &world_dir)
         .with_context(|| format!("cannot write the world to {}", world_dir.display()))?;
     let written = write_started.elapsed();
     println!(
@@ -82,14 +82,20 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
         written.as_secs_f64()
     );
 
+    let mut ledger = crate::ledger::EventLedger::open(data, &mut store)?;
+    let paths = files
+        .contract_paths()
+        .into_iter()
+        .map(Path::to_path_buf)
+        .collect();
     let report = ingest(
         &mut store,
         &IngestOptions {
-            paths: vec![world_dir.clone()],
+            paths,
             description: format!("demo {identity}"),
             ..IngestOptions::default()
         },
-        &mut |_, _| Ok(()),
+        &mut |batch, outcome| ledger.after_commit(batch, outcome),
     )?;
     super::ingest::print_summary(&report);
     println!();

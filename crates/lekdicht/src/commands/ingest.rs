@@ -33,9 +33,11 @@ pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
                 .join(" ")
         ),
     };
+    let mut ledger = crate::ledger::EventLedger::open(data, &mut store)?;
     let mut stored = 0u64;
     let progress_lines = args.progress_lines;
-    let report = ingest(&mut store, &options, &mut |_, outcome| {
+    let report = ingest(&mut store, &options, &mut |batch, outcome| {
+        ledger.after_commit(batch, outcome)?;
         if progress_lines {
             stored += outcome
                 .events

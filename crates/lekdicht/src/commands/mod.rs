@@ -2,6 +2,7 @@
 
 mod demo;
 mod ingest;
+mod ledger;
 mod quarantine;
 mod query;
 
@@ -26,5 +27,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Timeline(args) => query::timeline(data, &args),
         Command::Accessed(args) => query::accessed(data, &args),
         Command::Status(flag) => query::status(data, flag.json),
+        Command::Ledger(cmd) => ledger::run(data, cmd),
     }
 }

@@ -24,14 +24,20 @@ pub(crate) fn run(data: &Path, cmd: QuarantineCommand) -> Result<ExitCode> {
             print_list(&entries, json)?;
         }
         QuarantineCommand::Export { dir, kind } => export(&store, &dir, kind)?,
-        QuarantineCommand::Fix { id, line } => return fix(&mut store, id, line),
+        QuarantineCommand::Fix { id, line } => return fix(data, &mut store, id, line),
         QuarantineCommand::Resolve { id, note } => {
             if note.trim().is_empty() {
                 bail!("--note must say why the entry is resolved");
             }
-            if !store.quarantine_resolve(id, &format!("resolved by hand: {note}"))? {
+            let resolution = format!("resolved by hand: {note}");
+            if !store.quarantine_resolve(id, &resolution)? {
                 bail!("quarantine entry {id} does not exist or is already resolved");
             }
+            crate::ledger::record_action(
+                data,
+                &mut store,
+                serde_json::json!({"action": "quarantine.resolve", "entry": id, "resolution": resolution}),
+            )?;
             println!("quarantine entry {id} resolved");
         }
     }
@@ -126,7 +132,7 @@ fn export(store: &dyn Store, dir: &Path, kind: Option<lekdicht_model::RecordKind
     Ok(())
 }
 
-fn fix(store: &mut dyn Store, id: i64, line: Option<String>) -> Result<ExitCode> {
+fn fix(data: &Path, store: &mut dyn Store, id: i64, line: Option<String>) -> Result<ExitCode> {
     let entry = store
         .quarantine_list(&QuarantineFilter {
             ids: vec![id],
@@ -176,6 +182,7 @@ fn fix(store: &mut dyn Store, id: i64, line: Option<String>) -> Result<ExitCode>
             return Ok(ExitCode::from(crate::EXIT_QUARANTINED));
         }
     }
+    let mut ledger = crate::ledger::EventLedger::open(data, store)?;
     let report = ingest(
         store,
         &IngestOptions {
@@ -185,13 +192,19 @@ fn fix(store: &mut dyn Store, id: i64, line: Option<String>) -> Result<ExitCode>
             description: format!("quarantine fix #{id}"),
             ..IngestOptions::default()
         },
-        &mut |_, _| Ok(()),
+        &mut |batch, outcome| ledger.after_commit(batch, outcome),
     )?;
     if report.has_problems() {
         super::ingest::print_summary(&report);
         return Ok(ExitCode::from(crate::EXIT_QUARANTINED));
     }
-    store.quarantine_resolve(id, &format!("fixed line stored in run {}", report.run))?;
+    let resolution = format!("fixed line stored in run {}", report.run);
+    store.quarantine_resolve(id, &resolution)?;
+    crate::ledger::record_action(
+        data,
+        store,
+        serde_json::json!({"action": "quarantine.fix", "entry": id, "resolution": resolution}),
+    )?;
     println!(
         "quarantine entry {id} fixed: {} stored, {} already present",
         report.totals.stored, report.totals.duplicates

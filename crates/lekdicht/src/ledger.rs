@@ -1,0 +1,232 @@
+//! Wiring of the tamper-evident ledger into the data directory: where the logs and the signing key
+//! live, how the event log catches up with the store after a crash, and how each committed ingest
+//! batch becomes leaves and a signed checkpoint.
+//!
+//! Layout: `<data>/ledger/events` (one leaf per stored access event, leaf index = sequence number),
+//! `<data>/ledger/audit` (one leaf per action of lekdicht's own users), `<data>/ledger/signing.key`
+//! (Ed25519, mode 0600, created on first use) and `<data>/ledger/verifier.txt` (the public key in
+//! the C2SP verifier-key form, for auditors). The ledger crate does the cryptography; this module
+//! only decides what goes in and when.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use lekdicht_ledger::{Hash, Log, Signer, Verifier, leaf_hash};
+use lekdicht_store::{Batch, BatchOutcome, EventOutcome, Store};
+
+/// Settings key holding the ledger's key name.
+const NAME_KEY: &str = "ledger_name";
+
+pub fn ledger_dir(data: &Path) -> PathBuf {
+    data.join("ledger")
+}
+
+fn key_path(data: &Path) -> PathBuf {
+    ledger_dir(data).join("signing.key")
+}
+
+fn verifier_path(data: &Path) -> PathBuf {
+    ledger_dir(data).join("verifier.txt")
+}
+
+/// The key name used when none was chosen with `lekdicht ledger keygen --name`.
+fn default_name(data: &Path) -> String {
+    let dir = std::fs::canonicalize(data)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "data".to_owned());
+    let dir: String = dir
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("lekdicht.local/{dir}")
+}
+
+/// The origin line of one of the two logs.
+pub fn origin(name: &str, log: &str) -> String {
+    format!("{name}/{log}")
+}
+
+/// Creates the signing key (and the public verifier file). Fails if a key exists.
+pub fn keygen(data: &Path, store: &mut dyn Store, name: Option<&str>) -> Result<Verifier> {
+    let path = key_path(data);
+    if path.exists() {
+        bail!(
+            "{} exists already; a ledger keeps its key for life (a new key would not verify the checkpoints already published)",
+            path.display()
+        );
+    }
+    std::fs::create_dir_all(ledger_dir(data))?;
+    let name = name.map_or_else(|| default_name(data), str::to_owned);
+    let signer = Signer::create_key_file(&path, &name)
+        .with_context(|| format!("cannot create the signing key {}", path.display()))?;
+    let verifier = signer.verifier();
+    std::fs::write(verifier_path(data), format!("{verifier}\n"))?;
+    store.set_setting(NAME_KEY, &name)?;
+    tracing::info!(key = %verifier, "created the ledger signing key");
+    Ok(verifier)
+}
+
+/// Loads the signing key, creating it on first use.
+fn signer(data: &Path, store: &mut dyn Store) -> Result<Signer> {
+    let path = key_path(data);
+    if !path.exists() {
+        keygen(data, store, None)?;
+    }
+    Signer::load_key_file(&path)
+        .with_context(|| format!("cannot load the signing key {}", path.display()))
+}
+
+/// The verifier key: the one an auditor pinned (`--verifier`), or the data directory's own.
+pub fn verifier(data: &Path, pinned: Option<&str>) -> Result<Verifier> {
+    if let Some(pinned) = pinned {
+        return pinned
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--verifier is not a verifier key: {e:?}"));
+    }
+    let path = verifier_path(data);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {} (has anything been ingested?)",
+            path.display()
+        )
+    })?;
+    text.trim()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{} holds no verifier key: {e:?}", path.display()))
+}
+
+/// The key name recorded in the store (or the default).
+pub fn name(data: &Path, store: &dyn Store) -> Result<String> {
+    Ok(store
+        .setting(NAME_KEY)?
+        .unwrap_or_else(|| default_name(data)))
+}
+
+/// The event log, open for appending, caught up with the store.
+pub struct EventLedger {
+    log: Log,
+}
+
+impl EventLedger {
+    /// Opens the event log and appends the leaves of events that the store committed but the log
+    /// did not get (a crash between the two), then signs a checkpoint for them.
+    ///
+    /// Refuses when the log holds more leaves than the store has events: events were removed from
+    /// the store, and only `lekdicht ledger verify` should look at such a directory.
+    pub fn open(data: &Path, store: &mut dyn Store) -> Result<Self> {
+        let signer = signer(data, store)?;
+        let name = name(data, store)?;
+        let dir = ledger_dir(data).join("events");
+        std::fs::create_dir_all(&dir)?;
+        let log = Log::open(&dir, &origin(&name, "events"), Some(signer))
+            .with_context(|| format!("cannot open the event ledger in {}", dir.display()))?;
+        let mut ledger = EventLedger { log };
+        ledger.catch_up(store)?;
+        Ok(ledger)
+    }
+
+    fn catch_up(&mut self, store: &dyn Store) -> Result<()> {
+        let stored = store.event_count()?;
+        let logged = self.log.size().0;
+        if logged > stored {
+            bail!(
+                "the event ledger holds {logged} leaves but the store only {stored} events: events were removed from the store; run `lekdicht ledger verify`"
+            );
+        }
+        if logged < stored {
+            tracing::warn!(
+                logged,
+                stored,
+                "the ledger is behind the store (an interrupted ingest); appending"
+            );
+            let mut hashes = Vec::with_capacity((stored - logged) as usize);
+            store.for_each_event_by_seq(logged, stored, &mut |e| {
+                hashes.push(leaf_hash(&e.canonical));
+                Ok(())
+            })?;
+            for chunk in hashes.chunks(100_000) {
+                self.log.append(chunk)?;
+            }
+        }
+        self.log.checkpoint()?;
+        Ok(())
+    }
+
+    /// Appends the batch's newly stored events (in sequence order) and signs a checkpoint.
+    /// Called only after the batch's transaction committed.
+    pub fn after_commit(&mut self, batch: &Batch, outcome: &BatchOutcome) -> Result<()> {
+        let mut hashes: Vec<Hash> = Vec::new();
+        for (event, result) in batch.events.iter().zip(&outcome.events) {
+            if let EventOutcome::Stored(seq) = result {
+                let expected = self.log.size().0 + hashes.len() as u64;
+                if *seq != expected {
+                    bail!(
+                        "event sequence {seq} does not follow the ledger (expected {expected}); run `lekdicht ledger verify`"
+                    );
+                }
+                hashes.push(leaf_hash(&event.canonical));
+            }
+        }
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        self.log.append(&hashes)?;
+        self.log.checkpoint()?;
+        Ok(())
+    }
+
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+}
+
+/// Appends one record of a user's action to the audit log and signs a checkpoint.
+///
+/// The record is the RFC 8785 form of `action` plus `at` (now) and `by` (the operating-system user
+/// running the command, or `LEKDICHT_USER`).
+pub fn record_action(
+    data: &Path,
+    store: &mut dyn Store,
+    mut action: serde_json::Value,
+) -> Result<()> {
+    let by = std::env::var("LEKDICHT_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    if let Some(obj) = action.as_object_mut() {
+        obj.insert(
+            "at".to_owned(),
+            chrono::Utc::now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                .into(),
+        );
+        obj.insert("by".to_owned(), by.into());
+    }
+    let bytes = lekdicht_ledger::canonical_json(&action);
+    let signer = signer(data, store)?;
+    let name = name(data, store)?;
+    let dir = ledger_dir(data).join("audit");
+    std::fs::create_dir_all(&dir)?;
+    let mut log = Log::open(&dir, &origin(&name, "audit"), Some(signer))
+        .with_context(|| format!("cannot open the audit ledger in {}", dir.display()))?;
+    // The leaf data is kept beside the hashes (so that the log can be read and verified), and
+    // written first: a crash in between leaves a record without a leaf, which verification shows,
+    // never a leaf whose record is lost.
+    let mut records = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("records.jsonl"))?;
+    records.write_all(&bytes)?;
+    records.write_all(b"\n")?;
+    records.sync_all()?;
+    log.append(&[leaf_hash(&bytes)])?;
+    log.checkpoint()?;
+    Ok(())
+}
