@@ -62,6 +62,16 @@ pub trait Store {
     /// database was edited behind lekdicht's back.
     fn check_projections(&self) -> Result<Vec<ProjectionMismatch>, StoreError>;
 
+    /// Up to `limit` events in the time range, in time order (ties by sequence), strictly after the
+    /// `(time_ms, seq)` position `after`: keyset pagination, so that a caller can write between
+    /// pages.
+    fn events_by_time_page(
+        &self,
+        range: &TimeRange,
+        after: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
     /// One event by id; `system` disambiguates when two systems use the same id.
     fn find_events(&self, id: &str, system: Option<&str>) -> Result<Vec<StoredEvent>, StoreError>;
 

@@ -560,6 +560,30 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn events_by_time_page(
+        &self,
+        range: &TimeRange,
+        after: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let (after_ms, after_seq) = after.map_or((i64::MIN, -1), |(t, s)| (t, s as i64));
+        // The lower bound starts the index range at the page position, not at the range start.
+        let low = range.from_ms.unwrap_or(i64::MIN).max(after_ms);
+        self.collect_events(
+            "SELECT seq, record, unresolved FROM events
+             WHERE time_ms >= ?1 AND time_ms < ?2
+               AND (time_ms > ?3 OR seq > ?4)
+             ORDER BY time_ms, seq LIMIT ?5",
+            &[
+                &low,
+                &range.until_ms.unwrap_or(i64::MAX),
+                &after_ms,
+                &after_seq,
+                &(limit as i64),
+            ],
+        )
+    }
+
     fn find_events(&self, id: &str, system: Option<&str>) -> Result<Vec<StoredEvent>, StoreError> {
         match system {
             Some(system) => self.collect_events(

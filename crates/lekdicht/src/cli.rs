@@ -44,6 +44,15 @@ pub enum Command {
     Accessed(AccessedArgs),
     /// What the data directory holds.
     Status(JsonFlag),
+    /// Score every event (or a time range): explanations, suspicion signals, a score in [0, 1];
+    /// store the scores and alerts and print the score lines (NDJSON, contract section 3).
+    Score(ScoreArgs),
+    /// The alerts of the latest scoring run, highest score first.
+    Alerts(AlertsArgs),
+    /// Every explanation and signal that applied to one event, and why the others did not.
+    Explain(ExplainArgs),
+    /// The stable explanation and signal codes with their meaning.
+    Codes,
     /// The tamper-evident record: signed checkpoints, proofs, verification, export.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -82,6 +91,58 @@ pub enum LedgerCommand {
     /// Write events with their leaf index (events.jsonl), the checkpoint, the verifier key and
     /// the tree as C2SP tlog-tiles into DIR, for outside verifiers and witnesses.
     Export { dir: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct DetectConfigArgs {
+    /// Detection configuration (TOML); default: DATA/detect.toml if present, else built-in.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Directory of Sigma rules (*.yml) to run over the events as well.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub detect: DetectConfigArgs,
+    /// From this time (RFC 3339 or YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Until this time (RFC 3339 or YYYY-MM-DD), exclusive.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Write the score lines to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do not print the score lines (they are stored either way).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Only alerts with this status (open, dismissed, escalated).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// One JSON object per alert (contract section 3).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub detect: DetectConfigArgs,
+    /// Event id.
+    pub event: String,
+    /// The event's system, when two systems use the same id.
+    #[arg(long)]
+    pub system: Option<String>,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

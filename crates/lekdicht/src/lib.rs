@@ -7,6 +7,7 @@
 
 pub mod cli;
 mod commands;
+pub mod detection;
 pub mod ledger;
 pub mod pipeline;
 pub mod telemetry;

@@ -1,15 +1,18 @@
 //! `lekdicht demo`: generate the synthetic region, write it as contract files, ingest it through the
-//! same pipeline as any other source, and show what a user should see first.
+//! same pipeline as any other source, score it, and show what a user should see first, with the
+//! detection quality measured against the world's answer key.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
-use lekdicht_demo::{DemoConfig, generate, write_world};
-use lekdicht_store::Store;
+use lekdicht_demo::{DemoConfig, World, generate, write_world};
+use lekdicht_detect::eval::{Evaluation, GroundTruth};
+use lekdicht_store::{Store, TimeRange};
 
 use crate::cli::DemoArgs;
+use crate::detection;
 use crate::pipeline::{IngestOptions, ingest};
 
 /// Settings key recording which demo world a data directory holds.
@@ -26,21 +29,38 @@ fn config_of(args: &DemoArgs) -> DemoConfig {
     }
 }
 
+/// The answer key in the evaluation's terms. Used by evaluation only, never by detection.
+fn ground_truth(world: &World) -> GroundTruth {
+    GroundTruth {
+        violations: world
+            .answer_key
+            .violations
+            .iter()
+            .map(|v| (v.event.clone(), v.kind.as_str().to_owned()))
+            .collect(),
+        groups: world
+            .groups
+            .iter()
+            .map(|g| (g.employee.clone(), g.groups.clone()))
+            .collect(),
+    }
+}
+
 pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
     let config = config_of(args);
     let started = Instant::now();
     let world = generate(&config);
     let generated = started.elapsed();
     if let Some(out) = &args.out {
-        let files = write_world(&world, out)
+        write_world(&world, out)
             .with_context(|| format!("cannot write the world to {}", out.display()))?;
         println!(
-            "wrote {} events and their context to {} in {:.1} s (answer key: answer-key.ndjson)",
+            "wrote {} events and their context to {} in {:.1} s (answer key: {})",
             world.events.len(),
             out.display(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            lekdicht_demo::ANSWER_KEY_FILE
         );
-        let _ = files;
         println!("ingest it with `lekdicht ingest {}`", out.display());
         return Ok(ExitCode::SUCCESS);
     }
@@ -70,7 +90,7 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot write the world to {}", world_dir.display()))?;
     let written = write_started.elapsed();
     println!(
-        "generated a region of {} employees in {} units, {} persons, {} vehicles, {} cases and {} access events over {} days ({:.1} s, files {:.1} s)",
+        "generated a police region of {} employees in {} units, {} persons, {} vehicles, {} cases and {} access events over {} days ({:.1} s, files {:.1} s)",
         world.employees.len(),
         world.units.len(),
         world.subjects.len(),
@@ -81,7 +101,10 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
         generated.as_secs_f64(),
         written.as_secs_f64()
     );
+    let truth = ground_truth(&world);
+    drop(world);
 
+    println!("\n== ingest (contract files -> store + ledger)");
     let mut ledger = crate::ledger::EventLedger::open(data, &mut store)?;
     let paths = files
         .contract_paths()
@@ -98,7 +121,79 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
         &mut |batch, outcome| ledger.after_commit(batch, outcome),
     )?;
     super::ingest::print_summary(&report);
-    println!();
-    println!("next: `lekdicht status`, `lekdicht timeline EMPLOYEE`, `lekdicht accessed SUBJECT`");
+    if let Some(c) = ledger.log().latest_checkpoint() {
+        let c = c.checkpoint();
+        println!(
+            "ledger: {} events, signed checkpoint for size {} (root {})",
+            ledger.log().size().0,
+            c.size.0,
+            c.root
+        );
+    }
+    drop(ledger);
+
+    println!("\n== detection");
+    let detect_config = detection::load_config(data, None, None)?;
+    let ctx = detection::load_context(&store)?;
+    let mut evaluation = Evaluation::new(&ctx, &truth, detect_config.alerts.reason_threshold);
+    let summary = detection::run(
+        &mut store,
+        &ctx,
+        &detect_config,
+        &TimeRange::default(),
+        &mut |_, score| {
+            evaluation.add(score);
+            Ok(())
+        },
+    )?;
+    println!(
+        "scored {} events in {:.1} s (engine alone: {:.0} events/s)",
+        summary.events,
+        summary.seconds,
+        summary.events as f64 / summary.engine_seconds.max(1e-9)
+    );
+    println!(
+        "{:.1}% of all accesses are explained by their context (case, incident, team, area, follow-up)",
+        100.0 * summary.explained.share()
+    );
+    let mut units: Vec<(String, f64)> = summary.explained.per_unit_share().into_iter().collect();
+    units.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let lowest: Vec<String> = units
+        .iter()
+        .take(3)
+        .map(|(u, s)| format!("{u} {:.1}%", 100.0 * s))
+        .collect();
+    println!("least explained units: {}", lowest.join(", "));
+    println!(
+        "{} accesses carry a reason to look twice; they form {} alerts for {} employees:",
+        summary.suspicious,
+        summary.alerts.len(),
+        ctx.n_employees()
+    );
+    for alert in summary.alerts.iter().take(8) {
+        let reasons: Vec<String> = alert
+            .reasons
+            .iter()
+            .take(3)
+            .map(|r| format!("{} x{}", r.code.as_str(), r.count))
+            .collect();
+        println!(
+            "  {:<24} score {:.2}  {:>3} events  {}",
+            alert.id,
+            alert.score,
+            alert.events.len(),
+            reasons.join(", ")
+        );
+    }
+    if summary.alerts.len() > 8 {
+        println!("  ... `lekdicht alerts` lists all of them");
+    }
+
+    println!("\n== quality against the answer key (used by this evaluation only)");
+    let quality = evaluation.finish(&summary.alerts, config.days);
+    println!("{quality}");
+    println!(
+        "\nnext: `lekdicht alerts`, `lekdicht explain EVENT`, `lekdicht timeline EMPLOYEE`, `lekdicht accessed SUBJECT`, `lekdicht ledger verify`"
+    );
     Ok(super::ingest::exit_code(&report))
 }

@@ -1,6 +1,7 @@
 //! One module per command family; each takes parsed arguments and the data directory.
 
 mod demo;
+mod detect;
 mod ingest;
 mod ledger;
 mod quarantine;
@@ -28,5 +29,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Accessed(args) => query::accessed(data, &args),
         Command::Status(flag) => query::status(data, flag.json),
         Command::Ledger(cmd) => ledger::run(data, cmd),
+        Command::Score(args) => detect::score(data, &args),
+        Command::Alerts(args) => detect::alerts(data, &args),
+        Command::Explain(args) => detect::explain(data, &args),
+        Command::Codes => detect::codes(),
     }
 }

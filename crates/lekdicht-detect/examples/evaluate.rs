@@ -1,0 +1,166 @@
+//! Generates a demo world, scores all its events, forms alerts and prints the quality report
+//! against the world's answer key.
+//!
+//! `cargo run --release -p lekdicht-detect --example evaluate -- --seed 42 [--employees N]
+//! [--days N] [--config FILE] [--details]`. The answer key is only read after scoring, by the
+//! evaluation; the engine never sees it.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use lekdicht_demo::{DemoConfig, generate};
+use lekdicht_detect::eval::{Evaluation, GroundTruth};
+use lekdicht_detect::{Config, Context, ContextRecords, Engine};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut demo = DemoConfig::default();
+    let mut config = Config::default();
+    let mut details = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--seed" => demo.seed = value()?.parse()?,
+            "--employees" => demo.employees = value()?.parse()?,
+            "--days" => demo.days = value()?.parse()?,
+            "--config" => config = Config::from_toml_str(&std::fs::read_to_string(value()?)?)?,
+            "--details" => details = true,
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    let started = Instant::now();
+    let world = generate(&demo);
+    let generated = started.elapsed();
+    let ctx = Context::new(ContextRecords {
+        units: world.units.clone(),
+        employees: world.employees.clone(),
+        subjects: world.subjects.clone(),
+        vehicles: world.vehicles.clone(),
+        relations: world.relations.clone(),
+        cases: world.cases.clone(),
+        shifts: world.shifts.clone(),
+    });
+    let truth = GroundTruth {
+        violations: world
+            .answer_key
+            .violations
+            .iter()
+            .map(|v| (v.event.clone(), v.kind.as_str().to_owned()))
+            .collect(),
+        groups: world
+            .groups
+            .iter()
+            .map(|g| (g.employee.clone(), g.groups.clone()))
+            .collect(),
+    };
+    let mut engine = Engine::new(&ctx, &config)?;
+    let mut evaluation = Evaluation::new(&ctx, &truth, config.alerts.reason_threshold);
+    let mut unexplained: BTreeMap<String, u64> = BTreeMap::new();
+    let mut missed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_code: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let scoring = Instant::now();
+    for event in &world.events {
+        let score = engine.process(event);
+        evaluation.add(&score);
+        if details {
+            let kind = truth.violations.get(&event.id);
+            if kind.is_none() && !score.is_explained() {
+                let unit = ctx
+                    .employee_idx(event.actor.as_str())
+                    .and_then(|e| ctx.employee_unit(e))
+                    .map_or("?", |u| u.as_str());
+                let key = format!(
+                    "{unit:<12} {:<8} {:<7} case={} subject={}",
+                    event.system,
+                    event.action.as_str(),
+                    event.case.is_some(),
+                    event.subject.is_some()
+                );
+                *unexplained.entry(key).or_default() += 1;
+            }
+            for r in &score.reasons {
+                let entry = by_code.entry(r.code.as_str().to_owned()).or_default();
+                if kind.is_some() {
+                    entry.1 += 1
+                } else {
+                    entry.0 += 1
+                }
+            }
+            if let Some(kind) = kind {
+                let codes: Vec<String> = score
+                    .reasons
+                    .iter()
+                    .map(|r| format!("{}:{:.2}", r.code, r.weight))
+                    .collect();
+                let expl: Vec<&str> = score.explained_by.iter().map(|e| e.code.as_str()).collect();
+                missed.entry(kind.clone()).or_default().push(format!(
+                    "{} {} score {:.2} expl {expl:?} {}",
+                    event.actor,
+                    event.id,
+                    score.score,
+                    codes.join(" ")
+                ));
+            }
+        }
+    }
+    let scored = scoring.elapsed();
+    let alerts = engine.finish();
+    let report = evaluation.finish(&alerts, demo.days);
+    println!(
+        "seed {}: generated {} events in {:.1} s; scored in {:.2} s ({:.0} events/s)",
+        demo.seed,
+        world.events.len(),
+        generated.as_secs_f64(),
+        scored.as_secs_f64(),
+        world.events.len() as f64 / scored.as_secs_f64()
+    );
+    print!("{report}");
+    if details {
+        println!("\nreasons on legitimate / violating events:");
+        for (code, (legit, bad)) in &by_code {
+            println!("  {code:<28} {legit:>8} {bad:>5}");
+        }
+        println!("\nlargest groups of unexplained legitimate events:");
+        let mut groups: Vec<_> = unexplained.into_iter().collect();
+        groups.sort_by_key(|g| std::cmp::Reverse(g.1));
+        for (key, n) in groups.iter().take(25) {
+            println!("  {n:>7}  {key}");
+        }
+        let alerted: std::collections::BTreeSet<String> =
+            alerts.iter().map(|a| a.actor.to_string()).collect();
+        println!("\nviolating events of violators without alert:");
+        for (kind, lines) in &missed {
+            for l in lines
+                .iter()
+                .filter(|l| !alerted.iter().any(|a| l.starts_with(&format!("{a} "))))
+                .take(8)
+            {
+                println!("  {kind:<18} {l}");
+            }
+        }
+        let violators: std::collections::BTreeSet<_> = world
+            .answer_key
+            .violations
+            .iter()
+            .map(|v| v.actor.clone())
+            .collect();
+        println!("\nalerts:");
+        for a in &alerts {
+            let real = violators.contains(&a.actor);
+            let reasons: Vec<String> = a
+                .reasons
+                .iter()
+                .map(|r| format!("{}x{}", r.code, r.count))
+                .collect();
+            println!(
+                "  {} {:<24} score {:.3} events {:>3} {}",
+                if real { "REAL " } else { "FALSE" },
+                a.id,
+                a.score,
+                a.events.len(),
+                reasons.join(" ")
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! Quality figures of detection against an answer key: share of legitimate events explained,
+//! recall and precision of alerts, alert volume, event-level average precision, recall per
+//! violation kind, and fairness across employee groups.
+//!
+//! The answer key is used here only; the engine never sees it. [`Evaluation`] is fed one score at a
+//! time so that a million events need no buffer of scores; [`evaluate`] wraps it for slices.
+//! [`ExplainedTally`] gives the headline "share explained" without any answer key.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use lekdicht_model::{EmployeeId, EventId};
+use serde::Serialize;
+
+use crate::alert::Alert;
+use crate::context::Context;
+use crate::score::EventScore;
+
+/// The answer key: which events are violations (with their kind), and each employee's groups.
+#[derive(Debug, Clone, Default)]
+pub struct GroundTruth {
+    pub violations: HashMap<EventId, String>,
+    pub groups: HashMap<EmployeeId, BTreeMap<String, String>>,
+}
+
+/// Share of events explained, overall and per unit of the actor. Needs no answer key.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ExplainedTally {
+    pub events: u64,
+    pub explained: u64,
+    /// Unit id -> (events, explained); actors without a known unit under `"(unknown)"`.
+    pub per_unit: BTreeMap<String, (u64, u64)>,
+}
+
+impl ExplainedTally {
+    /// Counts one scored event.
+    pub fn add(&mut self, ctx: &Context, score: &EventScore) {
+        self.events += 1;
+        let explained = u64::from(score.is_explained());
+        self.explained += explained;
+        let unit = ctx
+            .employee_idx(score.actor.as_str())
+            .and_then(|e| ctx.employee_unit(e))
+            .map_or("(unknown)", |u| u.as_str());
+        let entry = match self.per_unit.get_mut(unit) {
+            Some(entry) => entry,
+            None => self.per_unit.entry(unit.to_owned()).or_default(),
+        };
+        entry.0 += 1;
+        entry.1 += explained;
+    }
+
+    /// Share of all counted events that are explained (1 when none were counted).
+    pub fn share(&self) -> f64 {
+        share(self.explained, self.events)
+    }
+
+    /// Share explained per unit.
+    pub fn per_unit_share(&self) -> BTreeMap<String, f64> {
+        self.per_unit
+            .iter()
+            .map(|(u, (n, x))| (u.clone(), share(*x, *n)))
+            .collect()
+    }
+}
+
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Accumulates scores one at a time, then compares with the alerts.
+pub struct Evaluation<'a> {
+    ctx: &'a Context,
+    truth: &'a GroundTruth,
+    reason_threshold: f64,
+    all: ExplainedTally,
+    legit: ExplainedTally,
+    ranked: Vec<(f32, bool)>,
+    /// Innocent events at or above the reason threshold, per actor.
+    above_threshold: BTreeSet<EmployeeId>,
+    /// Violating actors and their kinds (from the scored events the key names).
+    violators: BTreeMap<EmployeeId, BTreeSet<String>>,
+}
+
+impl<'a> Evaluation<'a> {
+    pub fn new(ctx: &'a Context, truth: &'a GroundTruth, reason_threshold: f64) -> Self {
+        Evaluation {
+            ctx,
+            truth,
+            reason_threshold,
+            all: ExplainedTally::default(),
+            legit: ExplainedTally::default(),
+            ranked: Vec::new(),
+            above_threshold: BTreeSet::new(),
+            violators: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one scored event.
+    pub fn add(&mut self, score: &EventScore) {
+        self.all.add(self.ctx, score);
+        let violation = self.truth.violations.get(&score.event);
+        match violation {
+            None => {
+                self.legit.add(self.ctx, score);
+                if score.score >= self.reason_threshold {
+                    self.above_threshold.insert(score.actor.clone());
+                }
+            }
+            Some(kind) => {
+                self.violators
+                    .entry(score.actor.clone())
+                    .or_default()
+                    .insert(kind.clone());
+            }
+        }
+        self.ranked.push((score.score as f32, violation.is_some()));
+    }
+
+    /// Computes the report for the given alerts over `days` days.
+    pub fn finish(mut self, alerts: &[Alert], days: u32) -> QualityReport {
+        let truth = self.truth;
+        let n_employees = self.ctx.n_employees().max(1);
+        let mut alerted: BTreeSet<&EmployeeId> = BTreeSet::new();
+        let mut real_alerts = 0usize;
+        let mut detected: BTreeSet<(&EmployeeId, &str)> = BTreeSet::new();
+        for a in alerts {
+            alerted.insert(&a.actor);
+            let mut real = false;
+            for e in &a.events {
+                if let Some(kind) = truth.violations.get(e) {
+                    real = true;
+                    detected.insert((&a.actor, kind.as_str()));
+                }
+            }
+            real_alerts += usize::from(real && self.violators.contains_key(&a.actor));
+        }
+        let violators_alerted = self
+            .violators
+            .keys()
+            .filter(|v| alerted.contains(v))
+            .count();
+        let mut per_kind: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for (actor, kinds) in &self.violators {
+            for k in kinds {
+                let entry = per_kind.entry(k.clone()).or_default();
+                entry.1 += 1;
+                entry.0 += usize::from(detected.contains(&(actor, k.as_str())));
+            }
+        }
+        let months = f64::from(days.max(1)) / 30.0;
+        let alerts_per_100 = alerts.len() as f64 / (n_employees as f64 / 100.0) / months;
+
+        // Fairness among innocent employees, per grouping.
+        let mut fairness: BTreeMap<String, Fairness> = BTreeMap::new();
+        for id in self.ctx.employee_ids() {
+            if self.violators.contains_key(id) {
+                continue;
+            }
+            let Some(groups) = truth.groups.get(id) else {
+                continue;
+            };
+            for (grouping, value) in groups {
+                let f = fairness.entry(grouping.clone()).or_default();
+                let g = f.groups.entry(value.clone()).or_default();
+                g.innocents += 1;
+                g.alerted += usize::from(alerted.contains(id));
+                g.above_threshold += usize::from(self.above_threshold.contains(id));
+            }
+        }
+        for f in fairness.values_mut() {
+            for g in f.groups.values_mut() {
+                g.alerted_share = g.alerted as f64 / g.innocents.max(1) as f64;
+                g.above_threshold_share = g.above_threshold as f64 / g.innocents.max(1) as f64;
+            }
+            f.alerted_ratio = ratio(f.groups.values().map(|g| g.alerted_share));
+            f.above_threshold_ratio = ratio(f.groups.values().map(|g| g.above_threshold_share));
+        }
+
+        self.ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let pr_auc = average_precision(&self.ranked);
+        let recall = share(violators_alerted as u64, self.violators.len() as u64);
+        let precision = share(real_alerts as u64, alerts.len() as u64);
+        QualityReport {
+            events: self.all.events,
+            days,
+            employees: self.ctx.n_employees(),
+            explained_share: self.all.share(),
+            legit_events: self.legit.events,
+            legit_explained_share: self.legit.share(),
+            legit_explained_per_unit: self.legit.per_unit_share(),
+            violating_events: self.ranked.iter().filter(|r| r.1).count() as u64,
+            violators: self.violators.len(),
+            alerts: alerts.len(),
+            real_alerts,
+            alerted_actors: alerted.len(),
+            violators_alerted,
+            recall,
+            precision,
+            alerts_per_100_per_month: alerts_per_100,
+            recall_per_kind: per_kind,
+            pr_auc,
+            fairness,
+        }
+    }
+}
+
+/// Compares given scores and alerts with the answer key, with the default reason threshold.
+pub fn evaluate(
+    ctx: &Context,
+    scores: &[EventScore],
+    alerts: &[Alert],
+    truth: &GroundTruth,
+    days: u32,
+) -> QualityReport {
+    let threshold = crate::config::AlertConfig::default().reason_threshold;
+    evaluate_with_threshold(ctx, scores, alerts, truth, days, threshold)
+}
+
+/// Like [`evaluate`], with the reason threshold of the configuration used for scoring.
+pub fn evaluate_with_threshold(
+    ctx: &Context,
+    scores: &[EventScore],
+    alerts: &[Alert],
+    truth: &GroundTruth,
+    days: u32,
+    reason_threshold: f64,
+) -> QualityReport {
+    let mut e = Evaluation::new(ctx, truth, reason_threshold);
+    for s in scores {
+        e.add(s);
+    }
+    e.finish(alerts, days)
+}
+
+fn ratio(shares: impl Iterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = shares.collect();
+    let max = v.iter().copied().fold(0.0, f64::max);
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    if max == 0.0 {
+        return 1.0;
+    }
+    if min == 0.0 {
+        return f64::INFINITY;
+    }
+    max / min
+}
+
+/// Average precision of a ranking sorted by score (descending); tied scores count as one step.
+fn average_precision(ranked: &[(f32, bool)]) -> f64 {
+    let positives = ranked.iter().filter(|r| r.1).count();
+    if positives == 0 {
+        return 0.0;
+    }
+    let (mut tp, mut seen, mut ap) = (0usize, 0usize, 0.0);
+    let mut i = 0;
+    while i < ranked.len() {
+        let score = ranked[i].0;
+        let mut j = i;
+        let mut tp_here = 0;
+        while j < ranked.len() && ranked[j].0 == score {
+            tp_here += usize::from(ranked[j].1);
+            j += 1;
+        }
+        tp += tp_here;
+        seen += j - i;
+        ap += tp_here as f64 * (tp as f64 / seen as f64);
+        i = j;
+    }
+    ap / positives as f64
+}
+
+/// Alerted shares of innocent employees per group within one grouping.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Fairness {
+    pub groups: BTreeMap<String, GroupFigures>,
+    /// Largest over smallest alerted share (1 when nobody innocent is alerted; infinite when one
+    /// group has none and another has some).
+    pub alerted_ratio: f64,
+    /// The same for the share with at least one event above the reason threshold.
+    pub above_threshold_ratio: f64,
+}
+
+/// Figures for one group of innocent employees.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GroupFigures {
+    pub innocents: usize,
+    pub alerted: usize,
+    pub alerted_share: f64,
+    pub above_threshold: usize,
+    pub above_threshold_share: f64,
+}
+
+/// Quality figures, printable with pass/fail marks.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QualityReport {
+    pub events: u64,
+    pub days: u32,
+    pub employees: usize,
+    pub explained_share: f64,
+    pub legit_events: u64,
+    pub legit_explained_share: f64,
+    pub legit_explained_per_unit: BTreeMap<String, f64>,
+    pub violating_events: u64,
+    pub violators: usize,
+    pub alerts: usize,
+    pub real_alerts: usize,
+    pub alerted_actors: usize,
+    pub violators_alerted: usize,
+    pub recall: f64,
+    pub precision: f64,
+    pub alerts_per_100_per_month: f64,
+    /// Kind -> (violators with that kind alerted on an event of that kind, violators with it).
+    pub recall_per_kind: BTreeMap<String, (usize, usize)>,
+    pub pr_auc: f64,
+    pub fairness: BTreeMap<String, Fairness>,
+}
+
+/// The targets the report marks.
+pub mod targets {
+    pub const LEGIT_EXPLAINED: f64 = 0.95;
+    pub const RECALL: f64 = 0.90;
+    pub const PRECISION: f64 = 0.80;
+    pub const ALERTS_PER_100_PER_MONTH: f64 = 2.0;
+    pub const FAIRNESS_RATIO: f64 = 1.25;
+    /// Below this many alerted innocents in a grouping, the alerted-share ratio is not judged:
+    /// with a handful of alerts one more or less swings it from 1 to infinity.
+    pub const MIN_ALERTED_FOR_RATIO: usize = 10;
+}
+
+impl Fairness {
+    /// Innocent employees alerted in this grouping, all groups together.
+    pub fn alerted_total(&self) -> usize {
+        self.groups.values().map(|g| g.alerted).sum()
+    }
+
+    /// Whether the alerted-share ratio meets the target; `None` when too few innocents were
+    /// alerted to judge.
+    pub fn alerted_ratio_ok(&self) -> Option<bool> {
+        if self.alerted_total() < targets::MIN_ALERTED_FOR_RATIO {
+            return None;
+        }
+        Some(self.alerted_ratio <= targets::FAIRNESS_RATIO)
+    }
+}
+
+impl QualityReport {
+    /// Whether every target is met.
+    pub fn all_pass(&self) -> bool {
+        self.legit_explained_share >= targets::LEGIT_EXPLAINED
+            && self.recall >= targets::RECALL
+            && self.precision >= targets::PRECISION
+            && self.alerts_per_100_per_month <= targets::ALERTS_PER_100_PER_MONTH
+            && self
+                .fairness
+                .values()
+                .all(|f| f.alerted_ratio_ok() != Some(false))
+            && self
+                .fairness
+                .values()
+                .all(|f| f.above_threshold_ratio <= targets::FAIRNESS_RATIO)
+    }
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "PASS" } else { "FAIL" }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+impl fmt::Display for QualityReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use targets::*;
+        writeln!(
+            f,
+            "events {} over {} days, {} employees; {} violating events by {} violators",
+            self.events, self.days, self.employees, self.violating_events, self.violators
+        )?;
+        writeln!(
+            f,
+            "explained, all events:        {}",
+            pct(self.explained_share)
+        )?;
+        writeln!(
+            f,
+            "[{}] legitimate explained:   {} (target >= {})",
+            mark(self.legit_explained_share >= LEGIT_EXPLAINED),
+            pct(self.legit_explained_share),
+            pct(LEGIT_EXPLAINED)
+        )?;
+        let worst = self
+            .legit_explained_per_unit
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(u, s)| format!("{u} {}", pct(*s)))
+            .unwrap_or_default();
+        writeln!(f, "       lowest unit:            {worst}")?;
+        writeln!(
+            f,
+            "[{}] recall (violators alerted): {} ({}/{}) (target >= {})",
+            mark(self.recall >= RECALL),
+            pct(self.recall),
+            self.violators_alerted,
+            self.violators,
+            pct(RECALL)
+        )?;
+        writeln!(
+            f,
+            "[{}] precision (real alerts):  {} ({}/{}) (target >= {})",
+            mark(self.precision >= PRECISION),
+            pct(self.precision),
+            self.real_alerts,
+            self.alerts,
+            pct(PRECISION)
+        )?;
+        writeln!(
+            f,
+            "[{}] alerts per 100 employees per month: {:.2} (target <= {ALERTS_PER_100_PER_MONTH})",
+            mark(self.alerts_per_100_per_month <= ALERTS_PER_100_PER_MONTH),
+            self.alerts_per_100_per_month
+        )?;
+        writeln!(f, "       event-level PR-AUC:     {:.3}", self.pr_auc)?;
+        writeln!(f, "       recall per kind:")?;
+        for (kind, (hit, total)) in &self.recall_per_kind {
+            writeln!(f, "         {kind:<20} {hit}/{total}")?;
+        }
+        for (grouping, fair) in &self.fairness {
+            let alerted_mark = match fair.alerted_ratio_ok() {
+                Some(ok) => mark(ok),
+                None => "n/a ",
+            };
+            let alerted_note = match fair.alerted_ratio_ok() {
+                Some(_) => format!("{:.2}", fair.alerted_ratio),
+                None => format!(
+                    "{:.2}, not judged: {} innocents alerted in all (< {MIN_ALERTED_FOR_RATIO})",
+                    fair.alerted_ratio,
+                    fair.alerted_total()
+                ),
+            };
+            writeln!(
+                f,
+                "[{alerted_mark}] fairness by {grouping}, innocents alerted: max/min share ratio {alerted_note} (target <= {FAIRNESS_RATIO})"
+            )?;
+            writeln!(
+                f,
+                "[{}] fairness by {grouping}, innocents above the reason threshold: ratio {:.2} (target <= {FAIRNESS_RATIO})",
+                mark(fair.above_threshold_ratio <= FAIRNESS_RATIO),
+                fair.above_threshold_ratio
+            )?;
+            for (value, g) in &fair.groups {
+                writeln!(
+                    f,
+                    "         {value:<14} innocents {:>5}  alerted {:>3} ({})  above threshold {:>4} ({})",
+                    g.innocents,
+                    g.alerted,
+                    pct(g.alerted_share),
+                    g.above_threshold,
+                    pct(g.above_threshold_share)
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
