@@ -53,6 +53,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// The stable explanation and signal codes with their meaning.
     Codes,
+    /// Measure the whole pipeline on a generated world (in a temporary directory): generate,
+    /// ingest with the ledger on, score, verify.
+    Bench(BenchArgs),
     /// The tamper-evident record: signed checkpoints, proofs, verification, export.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -253,6 +256,21 @@ pub struct AccessedArgs {
     /// One JSON object per event.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 2000)]
+    pub employees: usize,
+    #[arg(long, default_value_t = 100_000)]
+    pub persons: usize,
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Work in this directory instead of a temporary one (kept afterwards).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

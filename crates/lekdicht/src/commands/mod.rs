@@ -1,5 +1,6 @@
 //! One module per command family; each takes parsed arguments and the data directory.
 
+mod bench;
 mod demo;
 mod detect;
 mod ingest;
@@ -33,5 +34,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Alerts(args) => detect::alerts(data, &args),
         Command::Explain(args) => detect::explain(data, &args),
         Command::Codes => detect::codes(),
+        Command::Bench(args) => bench::run(&args),
     }
 }
