@@ -301,7 +301,7 @@ fn events_for_unknown_context_resolve_when_it_arrives() {
     assert_eq!(report.unresolved, 8);
     let report = run(&mut store, &[world.join("employees.ndjson")]);
     assert!(report.unresolved < 8 && report.unresolved > 0);
-    let report = run(&mut store, &[world.clone()]);
+    let report = run(&mut store, std::slice::from_ref(&world));
     assert_eq!(report.unresolved, 0);
     assert_eq!(store.status().unwrap().events_unresolved, 0);
 }
