@@ -55,6 +55,13 @@ pub(crate) fn score(data: &Path, args: &ScoreArgs) -> Result<ExitCode> {
         summary.suspicious,
         summary.alerts.len()
     );
+    eprintln!("explained share per unit:");
+    for (unit, (events, explained)) in &summary.explained.per_unit {
+        eprintln!(
+            "  {unit:<16} {:>6.1}%  of {events} events",
+            100.0 * *explained as f64 / (*events).max(1) as f64
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -25,12 +25,70 @@ pub(crate) fn parse_time_ms(s: &str) -> Result<i64> {
     bail!("`{s}` is neither an RFC 3339 time (2025-03-14T09:31:22+01:00) nor a date (2025-03-14)")
 }
 
-fn print_events(events: &[StoredEvent], json: bool, units: &HashMap<String, String>) -> Result<()> {
+/// The latest detection run's verdict on each event, by sequence number.
+fn scores_by_seq(
+    store: &dyn Store,
+    events: &[StoredEvent],
+) -> Result<HashMap<u64, serde_json::Value>> {
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    store
+        .scores_of(&seqs)?
+        .into_iter()
+        .map(|(seq, line)| Ok((seq, serde_json::from_str(&line)?)))
+        .collect()
+}
+
+/// "why" in plain codes: the explanations, or the reasons, of the latest detection run.
+fn verdict(score: Option<&serde_json::Value>) -> String {
+    let Some(score) = score else {
+        return "not scored yet".to_owned();
+    };
+    let list = |field: &str, key: Option<&str>| -> Vec<String> {
+        score[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| match key {
+                Some(key) => v[key].as_str().map(str::to_owned),
+                None => v.as_str().map(str::to_owned),
+            })
+            .collect()
+    };
+    let explained = list("explained_by", None);
+    let reasons = list("reasons", Some("code"));
+    let mut parts = Vec::new();
+    if !explained.is_empty() {
+        parts.push(format!("explained: {}", explained.join(" ")));
+    }
+    if !reasons.is_empty() {
+        parts.push(format!(
+            "score {:.2}: {}",
+            score["score"].as_f64().unwrap_or(0.0),
+            reasons.join(" ")
+        ));
+    }
+    if parts.is_empty() {
+        "no explanation found".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn print_events(
+    store: &dyn Store,
+    events: &[StoredEvent],
+    json: bool,
+    units: &HashMap<String, String>,
+) -> Result<()> {
+    let scores = scores_by_seq(store, events)?;
     let mut out = std::io::stdout().lock();
     if json {
         for e in events {
-            out.write_all(&e.canonical)?;
-            out.write_all(b"\n")?;
+            let mut value: serde_json::Value = serde_json::from_slice(&e.canonical)?;
+            if let Some(score) = scores.get(&e.seq) {
+                value["lekdicht_score"] = score.clone();
+            }
+            writeln!(out, "{value}")?;
         }
         return Ok(());
     }
@@ -46,7 +104,7 @@ fn print_events(events: &[StoredEvent], json: bool, units: &HashMap<String, Stri
             (None, Some(q)) => format!("{} \"{q}\"", e.action.as_str()),
             (None, None) => e.action.as_str().to_owned(),
         };
-        let mut notes = Vec::new();
+        let mut notes = vec![verdict(scores.get(&s.seq))];
         if let Some(p) = &e.purpose {
             notes.push(format!("purpose {p}"));
         }
@@ -93,7 +151,7 @@ pub(crate) fn timeline(data: &Path, args: &TimelineArgs) -> Result<ExitCode> {
     {
         bail!("no employee {} and no events by that id", args.actor);
     }
-    print_events(&events, args.json, &units_of_employees(&store)?)?;
+    print_events(&store, &events, args.json, &units_of_employees(&store)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -107,7 +165,7 @@ pub(crate) fn accessed(data: &Path, args: &AccessedArgs) -> Result<ExitCode> {
     {
         bail!("no subject {} and no events naming it", args.subject);
     }
-    print_events(&events, args.json, &units_of_employees(&store)?)?;
+    print_events(&store, &events, args.json, &units_of_employees(&store)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
