@@ -7,7 +7,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// lekdicht: a complete, tamper-evident record of who looked up whose data, every access explained
 /// by its context or flagged with plain reasons.
 #[derive(Debug, Parser)]
-#[command(name = "lekdicht", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "lekdicht",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = "New here? `lekdicht demo` builds a synthetic police region, ingests a month of its access logs, scores them and shows what to look at first."
+)]
 pub struct Cli {
     /// Data directory (created if missing).
     #[arg(
