@@ -735,11 +735,11 @@ fn citizen<R: Rng>(
 }
 
 /// Work on the employee's own cases: investigations for detectives, protection for the national
-/// unit. Without a current case, an unexplained lookup instead.
+/// unit. Without a current case of their own, the work between cases instead.
 fn case_work<R: Rng>(
     rng: &mut R,
     ctx: &Ctx,
-    book: &Book,
+    book: &mut Book,
     desk: &mut Desk,
     e: EmpIx,
     t: i64,
@@ -756,9 +756,94 @@ fn case_work<R: Rng>(
         })
         .collect();
     let Some(&c) = mine.choose(rng) else {
-        person(rng, ctx, book, desk, e, t, &[]);
+        between_cases(rng, ctx, book, desk, e, t, searching);
         return;
     };
+    let job = CaseJob {
+        case: c,
+        searching,
+        given: ctx.mix.case_given,
+    };
+    work_on_case(rng, ctx, book, desk, e, t, job);
+}
+
+/// The work of a detective or protection officer who has no current case of their own.
+///
+/// Such an employee does not look up unrelated persons at random: between investigations a
+/// detective reads, analyses and writes without lookups, or helps on a colleague's open case of
+/// the unit, usually registered on it first and otherwise as an unregistered helper (whom the
+/// unit's ownership of the case explains). Restricted investigations stay with their team, so
+/// nobody helps on them this way. The honest lookup without any registered context remains part
+/// of the world, at its own documented share (`Mix::unexplained`) for every unit alike; this
+/// replaces only the unrealistic habit of random lookups whenever no case was at hand.
+fn between_cases<R: Rng>(
+    rng: &mut R,
+    ctx: &Ctx,
+    book: &mut Book,
+    desk: &mut Desk,
+    e: EmpIx,
+    t: i64,
+    searching: bool,
+) {
+    if rng.random_bool(ctx.mix.between_cases_idle) {
+        return;
+    }
+    let unit = ctx.staff.info[e.ix()].unit;
+    let open: Vec<CaseIx> = book.investigations_of_unit[unit.ix()]
+        .iter()
+        .chain(&book.protection)
+        .copied()
+        .filter(|&c| {
+            let case = book.case(c);
+            case.unit == Some(unit)
+                && !case.restricted
+                && !case.has_member(e)
+                && case.opened <= t
+                && case.closed.is_none_or(|end| end > t)
+        })
+        .collect();
+    let Some(&c) = open.choose(rng) else {
+        return;
+    };
+    let registered = rng.random_bool(ctx.mix.between_cases_registered);
+    if registered {
+        book.add_member(c, e, Some(t - rng.random_range(MINUTE..HOUR)));
+    }
+    // A helper who is not on the case mostly answers a member's question and gives its number
+    // less often.
+    let given = if registered {
+        ctx.mix.case_given
+    } else {
+        ctx.mix.case_given * 0.5
+    };
+    let job = CaseJob {
+        case: c,
+        searching,
+        given,
+    };
+    work_on_case(rng, ctx, book, desk, e, t, job);
+}
+
+/// One stretch of work on a case.
+#[derive(Debug, Clone, Copy)]
+struct CaseJob {
+    case: CaseIx,
+    /// Whether the work starts with a search in BlueView.
+    searching: bool,
+    /// Chance that a lookup gives the case number.
+    given: f64,
+}
+
+fn work_on_case<R: Rng>(
+    rng: &mut R,
+    ctx: &Ctx,
+    book: &Book,
+    desk: &mut Desk,
+    e: EmpIx,
+    t: i64,
+    job: CaseJob,
+) {
+    let c = job.case;
     let case = book.case(c);
     let targets: Vec<Target> = case
         .subjects
@@ -770,12 +855,12 @@ fn case_work<R: Rng>(
         return;
     };
     let mut t = t;
-    if searching {
+    if job.searching {
         let q = match target {
             Target::Person(p) => name_query(ctx.people, p),
             Target::Vehicle(v) => (ctx.people.vehicles[v.ix()].id.to_string(), 1),
         };
-        let given = rng.random_bool(0.4).then_some(c);
+        let given = rng.random_bool(job.given * 0.5).then_some(c);
         desk.out
             .push(Draft::search(t, e, System::BlueView, q.0, q.1).with_case(given));
         t += rng.random_range(10..120);
@@ -795,7 +880,7 @@ fn case_work<R: Rng>(
             5..=12 if system == System::SummIt => Action::Update,
             _ => Action::View,
         };
-        let given = rng.random_bool(ctx.mix.case_given).then_some(c);
+        let given = rng.random_bool(job.given).then_some(c);
         desk.out.push(
             Draft::lookup(t, e, system, target)
                 .with_action(action)

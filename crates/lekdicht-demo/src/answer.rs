@@ -119,7 +119,10 @@ impl AnswerKey {
 }
 
 /// The groups one employee belongs to (`surname`: `common`|`rare`; `age`: `under-35`|`35-49`|
-/// `50-plus`; `unit_kind`: `neighbourhood`|`detective`|`national`|`traffic`|`front-office`).
+/// `50-plus`; `gender`: `female`|`male`, drawn independently of everything else; `unit_kind`:
+/// `neighbourhood`|`detective`|`national`|`traffic`|`front-office`). The first three are personal
+/// attributes that fairness is measured over; the unit kind describes the work (detectives
+/// legitimately work differently from front-office staff) and is for information only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmployeeGroups {
     pub employee: EmployeeId,

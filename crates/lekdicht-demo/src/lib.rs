@@ -31,7 +31,7 @@ use lekdicht_model::{
     AccessEvent, Case, CaseId, Employee, EventId, Relation, Shift, Subject, SubjectType, Unit,
     Vehicle,
 };
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 pub use answer::{AnswerKey, EmployeeGroups, Violation, ViolationKind};
@@ -237,12 +237,20 @@ fn to_event(
     }
 }
 
+/// Mixed into the seed for the stream that assigns genders.
+const GENDER_STREAM: u64 = 0x6765_6e64_6572_0001;
+
+/// The evaluation groups of each employee. `surname`, `age` and `gender` are personal attributes
+/// for fairness; `unit_kind` describes the work, not the person, and is there for information.
 fn groups(
     config: &DemoConfig,
     people: &population::People,
     staff: &staff::Staff,
 ) -> Vec<EmployeeGroups> {
     let threshold = ((people.len() as f64) * 0.0005).max(2.0) as usize;
+    // Gender is drawn from its own stream, so that it is independent of everything else in the
+    // world (unit, role, age, name, behaviour, violations) and adding it changed nothing else.
+    let mut genders = ChaCha8Rng::seed_from_u64(config.seed ^ GENDER_STREAM);
     (0..staff.len())
         .map(|i| {
             let e = EmpIx::new(i);
@@ -263,6 +271,12 @@ fn groups(
                 if frequent { "common" } else { "rare" }.to_string(),
             );
             groups.insert("age".to_string(), age_group.to_string());
+            let gender = if genders.random_bool(0.5) {
+                "female"
+            } else {
+                "male"
+            };
+            groups.insert("gender".to_string(), gender.to_string());
             groups.insert(
                 "unit_kind".to_string(),
                 staff.unit_of(e).kind.as_str().to_string(),

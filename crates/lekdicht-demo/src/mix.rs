@@ -40,9 +40,16 @@ pub(crate) struct Mix {
     pub overtime: f64,
     /// Chance that a lookup in case work names the case.
     pub case_given: f64,
-    /// Chance that an ordinary person check has no context at all (an honest lookup whose case was
-    /// never registered).
+    /// The deliberate noise of honest work without registered context: the share of all jobs in a
+    /// shift that become a person check whose case was never registered. For units without an
+    /// area (detectives, the national unit) nothing in the context explains such a lookup.
     pub unexplained: f64,
+    /// Of the jobs of a detective or protection officer without a current case of their own, the
+    /// share that is analysis, reading or paperwork without any lookup.
+    pub between_cases_idle: f64,
+    /// Of the lookups such an employee does make on a colleague's open case of the unit, the share
+    /// for which they are registered on it first (the rest help without being registered).
+    pub between_cases_registered: f64,
     /// Relative weights of the violation kinds.
     pub violation_kinds: [(ViolationKind, f64); 13],
     /// Relative weights of one, two or three violation kinds per violator.
@@ -72,6 +79,8 @@ impl Mix {
             overtime: 0.08,
             case_given: 0.8,
             unexplained: 0.03,
+            between_cases_idle: 0.5,
+            between_cases_registered: 0.6,
             violation_kinds: [
                 (ViolationKind::SelfLookup, 1.0),
                 (ViolationKind::Family, 1.2),

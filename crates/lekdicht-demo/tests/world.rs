@@ -608,6 +608,7 @@ fn groups_describe_every_employee() {
     let allowed: BTreeMap<&str, &[&str]> = BTreeMap::from([
         ("surname", &["common", "rare"][..]),
         ("age", &["under-35", "35-49", "50-plus"][..]),
+        ("gender", &["female", "male"][..]),
         (
             "unit_kind",
             &[
@@ -657,5 +658,77 @@ fn shifts_of_one_employee_never_overlap() {
         for pair in shifts.windows(2) {
             assert!(pair[0].end <= pair[1].start, "{employee}: {pair:?}");
         }
+    }
+}
+
+/// Share of the legitimate person lookups by employees of `unit_kind` that neither give a case
+/// nor touch a record named in any case.
+fn share_of_stranger_lookups(world: &World, unit_kind: &str) -> (f64, usize) {
+    let kind_of: HashMap<&str, &str> = world
+        .groups
+        .iter()
+        .map(|g| (g.employee.as_str(), g.groups["unit_kind"].as_str()))
+        .collect();
+    let planted: HashSet<&str> = world
+        .answer_key
+        .violations
+        .iter()
+        .map(|v| v.event.as_str())
+        .collect();
+    let named: HashSet<&str> = world
+        .cases
+        .iter()
+        .flat_map(|c| c.subjects.iter().map(|s| s.subject.as_str()))
+        .collect();
+    let mut lookups = 0usize;
+    let mut strangers = 0usize;
+    for e in &world.events {
+        if kind_of.get(e.actor.as_str()) != Some(&unit_kind)
+            || planted.contains(e.id.as_str())
+            || e.subject_type != SubjectType::Person
+        {
+            continue;
+        }
+        let Some(subject) = e.subject.as_ref() else {
+            continue;
+        };
+        lookups += 1;
+        strangers += usize::from(e.case.is_none() && !named.contains(subject.as_str()));
+    }
+    (strangers as f64 / lookups.max(1) as f64, lookups)
+}
+
+#[test]
+fn detectives_between_cases_do_not_look_up_strangers() {
+    // Between investigations a detective helps on the unit's cases or does no lookups; only the
+    // deliberate noise of honest lookups without registered context (a few percent) and household
+    // members of case persons remain outside every case.
+    let world = busy();
+    let (share, lookups) = share_of_stranger_lookups(world, "detective");
+    assert!(lookups > 1_000, "{lookups} detective lookups");
+    assert!(
+        share < 0.08,
+        "{:.1}% of detective lookups touch strangers",
+        share * 100.0
+    );
+}
+
+#[test]
+fn gender_is_drawn_independently_of_the_work() {
+    let world = busy();
+    let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for g in &world.groups {
+        let entry = by_kind.entry(g.groups["unit_kind"].as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(g.groups["gender"] == "female");
+    }
+    let (all, female) = by_kind
+        .values()
+        .fold((0, 0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
+    let share = female as f64 / all as f64;
+    assert!((0.4..=0.6).contains(&share), "{share}");
+    for (kind, (n, f)) in by_kind.iter().filter(|(_, v)| v.0 >= 60) {
+        let s = *f as f64 / *n as f64;
+        assert!((0.3..=0.7).contains(&s), "{kind}: {s} of {n}");
     }
 }

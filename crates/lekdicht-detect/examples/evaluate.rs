@@ -2,8 +2,10 @@
 //! against the world's answer key.
 //!
 //! `cargo run --release -p lekdicht-detect --example evaluate -- --seed 42 [--employees N]
-//! [--days N] [--config FILE] [--details]`. The answer key is only read after scoring, by the
-//! evaluation; the engine never sees it.
+//! [--days N] [--config FILE] [--details] [--trace SIGNAL_CODE]`. With `--details` it also lists
+//! which main reasons put innocent employees above the reason threshold, per group; `--trace`
+//! adds the most frequent details of one signal on legitimate events. The answer key is only read
+//! after scoring, by the evaluation; the engine never sees it.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -16,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut demo = DemoConfig::default();
     let mut config = Config::default();
     let mut details = false;
+    let mut trace_code: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -25,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--days" => demo.days = value()?.parse()?,
             "--config" => config = Config::from_toml_str(&std::fs::read_to_string(value()?)?)?,
             "--details" => details = true,
+            "--trace" => trace_code = Some(value()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -58,6 +62,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut unexplained: BTreeMap<String, u64> = BTreeMap::new();
     let mut missed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut by_code: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut traced: BTreeMap<String, u64> = BTreeMap::new();
+    // Per innocent-looking actor: the main reason of each of their events above the threshold.
+    let mut above: BTreeMap<String, std::collections::BTreeSet<&'static str>> = BTreeMap::new();
     let scoring = Instant::now();
     for event in &world.events {
         let score = engine.process(event);
@@ -77,6 +84,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     event.subject.is_some()
                 );
                 *unexplained.entry(key).or_default() += 1;
+            }
+            if kind.is_none()
+                && score.score >= config.alerts.reason_threshold
+                && let Some(r) = score.reasons.first()
+            {
+                above
+                    .entry(event.actor.to_string())
+                    .or_default()
+                    .insert(r.code.as_str());
+            }
+            if kind.is_none()
+                && let Some(r) = score
+                    .reasons
+                    .iter()
+                    .find(|r| Some(r.code.as_str()) == trace_code.as_deref())
+            {
+                let expl: Vec<&str> = score.explained_by.iter().map(|e| e.code.as_str()).collect();
+                let unit = ctx
+                    .employee_idx(event.actor.as_str())
+                    .and_then(|e| ctx.employee_unit(e))
+                    .map_or("?", |u| u.as_str());
+                *traced
+                    .entry(format!("{unit} {} {expl:?} {}", event.system, r.detail))
+                    .or_default() += 1;
             }
             for r in &score.reasons {
                 let entry = by_code.entry(r.code.as_str().to_owned()).or_default();
@@ -119,6 +150,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("\nreasons on legitimate / violating events:");
         for (code, (legit, bad)) in &by_code {
             println!("  {code:<28} {legit:>8} {bad:>5}");
+        }
+        if trace_code.is_some() {
+            println!("\nmost frequent details of the traced signal on legitimate events:");
+        }
+        let mut traced: Vec<_> = traced.into_iter().collect();
+        traced.sort_by_key(|g| std::cmp::Reverse(g.1));
+        for (key, n) in traced.iter().take(30) {
+            println!("  {n:>6} {key}");
+        }
+        println!("\ninnocents above the reason threshold, by group and main reason:");
+        let violators: std::collections::BTreeSet<String> = world
+            .answer_key
+            .violations
+            .iter()
+            .map(|v| v.actor.to_string())
+            .collect();
+        let mut tally: BTreeMap<(String, String, &str), u64> = BTreeMap::new();
+        for g in &world.groups {
+            let id = g.employee.to_string();
+            if violators.contains(&id) {
+                continue;
+            }
+            for code in above.get(&id).into_iter().flatten() {
+                for (grouping, value) in &g.groups {
+                    *tally
+                        .entry((grouping.clone(), value.clone(), code))
+                        .or_default() += 1;
+                }
+            }
+        }
+        for ((grouping, value, code), n) in &tally {
+            println!("  {grouping:<10} {value:<14} {code:<28} {n:>4}");
         }
         println!("\nlargest groups of unexplained legitimate events:");
         let mut groups: Vec<_> = unexplained.into_iter().collect();

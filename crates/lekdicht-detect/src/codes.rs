@@ -97,7 +97,7 @@ code_enum!(
         CaseNotNamingSubject => "CASE_NOT_NAMING_SUBJECT",
             "the case number given as reason does not name the subject";
         CaseNotMember => "CASE_NOT_MEMBER",
-            "the actor is no member of the case given as reason";
+            "the actor is no member of the case given as reason (another unit's case keeps its full weight: the role's rate does not damp it)";
         CaseUnknown => "CASE_UNKNOWN",
             "the case number given as reason is not known (or not yet opened)";
         OffDuty => "OFF_DUTY",
@@ -127,7 +127,7 @@ code_enum!(
         UnusualSystem => "UNUSUAL_SYSTEM",
             "the actor's first use of a system that is rarely used by their role";
         InTheNews => "IN_THE_NEWS",
-            "the subject is suddenly accessed by many employees, and this access has no explanation";
+            "the subject is suddenly accessed by many employees of several units, most without a case linking them to it, and no case, incident, follow-up or colleague links this access to it (an area does not)";
         SigmaRule => "SIGMA_RULE",
             "a custom Sigma rule (detection or correlation) matched; the detail holds the rule's title";
     }

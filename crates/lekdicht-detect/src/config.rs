@@ -103,8 +103,16 @@ pub struct Thresholds {
     /// Exports and prints within the bulk window that make `BULK_EXPORT` fire.
     pub bulk_exports: u32,
     /// Distinct actors on one subject within the news window that make `IN_THE_NEWS` fire
-    /// (2 to 16).
+    /// (2 to 16), on an access that no case, incident, follow-up or colleague's case links to it
+    /// (an area does not: patrol work explains where and when, not who) ...
     pub news_actors: u32,
+    /// ... when at least this share of those actors had no such link either (many employees on one
+    /// person with a registered case behind most of them is an operation: a big incident and its
+    /// helpers) ...
+    pub news_unlinked_share: f64,
+    /// ... and the actors without a link come from at least this many distinct units (one team's
+    /// ordinary work on a busy record is not curiosity across the organisation).
+    pub news_units: u32,
     /// Days of own history needed before `VOLUME_UNUSUAL` can fire.
     pub volume_history_days: u32,
     /// `VOLUME_UNUSUAL`: today's count must exceed this factor times the own daily mean.
@@ -290,7 +298,9 @@ impl Default for Thresholds {
             browsing_subjects: 12,
             browsing_name_hits: 2,
             bulk_exports: 15,
-            news_actors: 6,
+            news_actors: 5,
+            news_unlinked_share: 0.25,
+            news_units: 3,
             volume_history_days: 5,
             volume_factor: 4.0,
             peer_volume_factor: 5.0,
@@ -385,12 +395,11 @@ pub fn default_explanation(code: ExplanationCode) -> ExplanationConfig {
         UnusualSystem,
         InTheNews,
     ];
-    // Patrol work explains where and when, not who: relations, restricted cases, flagged records,
-    // colleagues and exports stay visible.
+    // Patrol work explains where and when, not who: relations (a neighbour in the actor's own
+    // postcode, a bearer of the actor's family name), restricted cases, flagged records,
+    // colleagues, exports and persons in the news stay visible.
     let area: &[SignalCode] = &[
         Unexplained,
-        SamePostcode,
-        SameFamilyName,
         CaseUnknown,
         OffDuty,
         VolumeUnusual,
@@ -399,7 +408,6 @@ pub fn default_explanation(code: ExplanationCode) -> ExplanationConfig {
         NameSearchNoCase,
         Browsing,
         UnusualSystem,
-        InTheNews,
     ];
     let with_restricted = |list: &[SignalCode]| {
         let mut v = list.to_vec();
@@ -576,6 +584,18 @@ impl Config {
             return Err(invalid(
                 "thresholds.news_actors",
                 format!("must be between 2 and {}", crate::engine::NEWS_CAPACITY),
+            ));
+        }
+        if t.news_units as usize > crate::engine::NEWS_CAPACITY || t.news_units < 1 {
+            return Err(invalid(
+                "thresholds.news_units",
+                format!("must be between 1 and {}", crate::engine::NEWS_CAPACITY),
+            ));
+        }
+        if !(0.0..=1.0).contains(&t.news_unlinked_share) {
+            return Err(invalid(
+                "thresholds.news_unlinked_share",
+                "must be in [0, 1]",
             ));
         }
         if !(0.0..=1.0).contains(&t.unusual_system_share) {

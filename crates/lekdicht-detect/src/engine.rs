@@ -7,7 +7,7 @@
 //! on later events; context is used when it is valid at the event, or becomes valid within the
 //! configured grace period. The engine does no IO and keeps no clock of its own.
 
-use lekdicht_model::{AccessEvent, Action, ShiftKind, SubjectType};
+use lekdicht_model::{AccessEvent, Action, ShiftKind};
 
 use crate::alert::{AlertBuilder, SuspiciousEvent};
 use crate::codes::{ExplanationCode, SignalCode};
@@ -137,43 +137,92 @@ struct Duty {
     sick: Option<ShiftSpan>,
 }
 
-/// The distinct actors who accessed one subject recently, in one cache line or two: times are
-/// seconds since the engine's first event.
+/// The distinct actors who accessed one subject recently, with their units, in a few cache lines:
+/// times are seconds since the engine's first event; the top bit of an actor marks that some access
+/// of theirs in the window had a case-based reason (a case, an incident, a follow-up, a colleague's
+/// case).
 #[derive(Debug, Clone, Copy, Default)]
 struct NewsSlot {
-    entries: [(u32, u32); NEWS_CAPACITY],
+    entries: [(u32, u32, u16); NEWS_CAPACITY],
     len: u8,
 }
 
 /// Most distinct recent actors remembered per subject (the `IN_THE_NEWS` count saturates here).
 pub const NEWS_CAPACITY: usize = 16;
 
+/// Marks an actor in a [`NewsSlot`] as linked to the subject by a case-based reason.
+const NEWS_LINKED: u32 = 1 << 31;
+
+/// How many distinct actors accessed a subject within the news window, how many of them had no
+/// case-based reason for any of their accesses, and from how many distinct units those came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NewsCount {
+    actors: u32,
+    unlinked: u32,
+    unlinked_units: u32,
+}
+
+/// The unit of an actor without a known unit in a [`NewsSlot`].
+const NEWS_NO_UNIT: u16 = u16::MAX;
+
 impl NewsSlot {
-    /// Forgets accesses older than `window`, notes this actor (once) and returns how many distinct
-    /// actors accessed the subject within the window.
-    fn record(&mut self, now: u32, actor: u32, window: Secs) -> u32 {
+    /// Forgets accesses older than `window`, notes this actor (once; a case-based reason on any of
+    /// their accesses marks them linked) and counts the actors within the window.
+    fn record(&mut self, now: u32, who: NewsActor, window: Secs) -> NewsCount {
+        let actor = who.actor & !NEWS_LINKED;
+        let mark = if who.linked { NEWS_LINKED } else { 0 };
         let mut kept = 0;
         for i in 0..self.len as usize {
-            let (at, who) = self.entries[i];
-            if i64::from(now) - i64::from(at) <= window {
-                self.entries[kept] = (at, who);
+            let entry = self.entries[i];
+            if i64::from(now) - i64::from(entry.0) <= window {
+                self.entries[kept] = entry;
                 kept += 1;
             }
         }
         self.len = kept as u8;
-        let known = self.entries[..kept].iter().any(|&(_, who)| who == actor);
-        if !known {
-            if kept < NEWS_CAPACITY {
-                self.entries[kept] = (now, actor);
+        match self.entries[..kept]
+            .iter_mut()
+            .find(|e| e.1 & !NEWS_LINKED == actor)
+        {
+            Some(entry) => entry.1 |= mark,
+            None if kept < NEWS_CAPACITY => {
+                self.entries[kept] = (now, actor | mark, who.unit);
                 self.len += 1;
-            } else {
+            }
+            None => {
                 // Full: the oldest entry makes room.
                 self.entries.copy_within(1.., 0);
-                self.entries[NEWS_CAPACITY - 1] = (now, actor);
+                self.entries[NEWS_CAPACITY - 1] = (now, actor | mark, who.unit);
             }
         }
-        u32::from(self.len)
+        let mut units = [0u16; NEWS_CAPACITY];
+        let mut n_units = 0;
+        let mut unlinked = 0;
+        for e in &self.entries[..self.len as usize] {
+            if e.1 & NEWS_LINKED != 0 {
+                continue;
+            }
+            unlinked += 1;
+            if e.2 == NEWS_NO_UNIT || !units[..n_units].contains(&e.2) {
+                units[n_units] = e.2;
+                n_units += 1;
+            }
+        }
+        NewsCount {
+            actors: u32::from(self.len),
+            unlinked,
+            unlinked_units: n_units as u32,
+        }
     }
+}
+
+/// One access as a [`NewsSlot`] notes it.
+#[derive(Debug, Clone, Copy)]
+struct NewsActor {
+    actor: u32,
+    unit: u16,
+    /// Whether a case-based reason explains the access.
+    linked: bool,
 }
 
 /// A fired signal before offsets.
@@ -182,6 +231,8 @@ struct Hit {
     code: SignalCode,
     base: f64,
     detail: String,
+    /// Whether the peer rate of the signal may damp this hit (see [`Config::peer_damping`]).
+    peer_damped: bool,
 }
 
 /// Scores access events against a context. Feed events in time order with [`Engine::process`];
@@ -374,7 +425,12 @@ impl<'a> Engine<'a> {
 
     fn push(&mut self, code: SignalCode, detail: String) {
         let base = self.p.weights[code.index()];
-        self.hits.push(Hit { code, base, detail });
+        self.hits.push(Hit {
+            code,
+            base,
+            detail,
+            peer_damped: true,
+        });
     }
 
     fn score(&mut self, event: &AccessEvent, mut trace: Option<&mut Vec<Check>>) -> EventScore {
@@ -624,6 +680,7 @@ impl<'a> Engine<'a> {
                         "the subject's record{holder_note} is flagged {}",
                         names.join(", ")
                     ),
+                    peer_damped: true,
                 });
             }
         }
@@ -665,10 +722,26 @@ impl<'a> Engine<'a> {
                         );
                     }
                     if emp_idx.is_none_or(|e| !c.member_at(e, t, grace)) {
-                        self.push(
-                            SignalCode::CaseNotMember,
-                            format!("the actor is no member of case {} given as reason", c.id),
-                        );
+                        // A colleague's case of the own unit is often given by a helper who is
+                        // not registered on it, so among peers this is common and weighs less;
+                        // another unit's case is no such habit, and the peers' rate of the
+                        // former must not water it down.
+                        let other_unit = c.unit.is_some() && c.unit != unit;
+                        let detail = if other_unit {
+                            let owner = c.unit.map_or("?", |u| ctx.units[u.0 as usize].id.as_str());
+                            format!(
+                                "the actor is no member of case {} given as reason, a case of another unit ({owner})",
+                                c.id
+                            )
+                        } else {
+                            format!("the actor is no member of case {} given as reason", c.id)
+                        };
+                        self.hits.push(Hit {
+                            code: SignalCode::CaseNotMember,
+                            base: self.p.weights[SignalCode::CaseNotMember.index()],
+                            detail,
+                            peer_damped: !other_unit,
+                        });
                     }
                 }
             }
@@ -887,13 +960,35 @@ impl<'a> Engine<'a> {
         if let Some(s) = subj_idx {
             let epoch = *self.epoch.get_or_insert(t);
             let now = (t - epoch).clamp(0, i64::from(u32::MAX)) as u32;
-            let n = self.news[s.0 as usize].record(now, slot, self.p.news);
-            if !is_explained && n >= th.news_actors {
+            // Patrol work explains where and when, not who: only a case-based reason links an
+            // employee to a person in the news.
+            let linked = explained
+                .iter()
+                .any(|x| x.code != ExplanationCode::AreaPatrol);
+            let who = NewsActor {
+                actor: slot,
+                unit: unit.map_or(NEWS_NO_UNIT, |u| {
+                    u.0.min(u32::from(NEWS_NO_UNIT - 1)) as u16
+                }),
+                linked,
+            };
+            let n = self.news[s.0 as usize].record(now, who, self.p.news);
+            let unlinked_share = f64::from(n.unlinked) / f64::from(n.actors.max(1));
+            // Curiosity is a burst across the organisation: employees of several units without a
+            // link, not one team's ordinary work on a busy record.
+            if !linked
+                && n.actors >= th.news_actors
+                && n.unlinked_units >= th.news_units
+                && unlinked_share >= th.news_unlinked_share
+            {
                 self.push(
                     SignalCode::InTheNews,
                     format!(
-                        "{n} employees accessed this subject within {:.0} hours",
-                        self.p.news as f64 / HOUR
+                        "{} employees accessed this subject within {:.0} hours; {} of them, from {} units, without a case, incident or colleague linking them to it",
+                        n.actors,
+                        self.p.news as f64 / HOUR,
+                        n.unlinked,
+                        n.unlinked_units
                     ),
                 );
             }
@@ -915,6 +1010,7 @@ impl<'a> Engine<'a> {
                     code: SignalCode::SigmaRule,
                     base: weight,
                     detail: title,
+                    peer_damped: true,
                 });
             }
         }
@@ -926,7 +1022,7 @@ impl<'a> Engine<'a> {
         let mut fired_bits = 0u64;
         for hit in &mut self.hits {
             let bit = 1u64 << hit.code.index();
-            if self.p.damped & bit != 0 {
+            if self.p.damped & bit != 0 && hit.peer_damped {
                 // Smoothed towards the baseline: a role with little history keeps full weights.
                 let i = hit.code.index();
                 let count =
@@ -1130,6 +1226,7 @@ impl<'a> Engine<'a> {
                         "the subject{holder_note} shares the actor's family name, borne by {count} of {} persons (rarity {rarity:.2})",
                         ctx.n_persons
                     ),
+                    peer_damped: true,
                 });
             }
         }
@@ -1197,7 +1294,7 @@ fn why_not_explained(code: ExplanationCode, has_subject: bool, duty: Duty) -> &'
 fn why_not_signal(code: SignalCode, explained: bool, duty: Duty) -> &'static str {
     use SignalCode::*;
     match code {
-        Unexplained | ExportUnexplained | InTheNews | UnexplainedShareUnusual if explained => {
+        Unexplained | ExportUnexplained | UnexplainedShareUnusual if explained => {
             "the access is explained"
         }
         OffDuty | OnLeave | Sick if !duty.roster_known => {
@@ -1223,21 +1320,10 @@ fn why_not_signal(code: SignalCode, explained: bool, duty: Duty) -> &'static str
         ExportUnexplained => "not an export or print",
         BulkExport => "too few exports or prints within the window",
         UnusualSystem => "the actor used the system before, or the role uses it regularly",
-        InTheNews => "too few employees accessed the subject within the window",
+        InTheNews => {
+            "a case-based reason links the actor to the subject, or too few employees accessed it within the window, or most of them had such a reason"
+        }
         Unexplained => "the access is explained",
         SigmaRule => "no custom Sigma rule matched",
     }
-}
-
-/// Whether a subject type and known record disagree (a plate given as a person); kept for callers
-/// that want to warn.
-pub fn subject_type_mismatch(ctx: &Context, event: &AccessEvent) -> bool {
-    let Some(s) = event
-        .subject
-        .as_ref()
-        .and_then(|s| ctx.subject_by_id.get(s.as_str()))
-    else {
-        return false;
-    };
-    ctx.subjects[s.0 as usize].is_vehicle != (event.subject_type == SubjectType::Vehicle)
 }

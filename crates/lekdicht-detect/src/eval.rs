@@ -179,6 +179,10 @@ impl<'a> Evaluation<'a> {
             }
             f.alerted_ratio = ratio(f.groups.values().map(|g| g.alerted_share));
             f.above_threshold_ratio = ratio(f.groups.values().map(|g| g.above_threshold_share));
+            f.above_threshold_interval = ratio_interval(f.groups.values());
+        }
+        for (grouping, f) in &mut fairness {
+            f.target = !targets::INFORMATIONAL_GROUPINGS.contains(&grouping.as_str());
         }
 
         self.ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -250,6 +254,31 @@ fn ratio(shares: impl Iterator<Item = f64>) -> f64 {
     max / min
 }
 
+/// The approximate 95% confidence interval of the ratio between the largest and the smallest
+/// above-threshold share of a grouping (Katz's log method for a ratio of two proportions, with half
+/// a count added to each cell so that an empty group still gives a finite interval). It compares
+/// the two extreme groups only, so with more groups it is somewhat optimistic about a difference.
+fn ratio_interval<'a>(groups: impl Iterator<Item = &'a GroupFigures>) -> (f64, f64) {
+    let groups: Vec<&GroupFigures> = groups.filter(|g| g.innocents > 0).collect();
+    let share = |g: &GroupFigures| g.above_threshold_share;
+    let (Some(high), Some(low)) = (
+        groups.iter().max_by(|a, b| share(a).total_cmp(&share(b))),
+        groups.iter().min_by(|a, b| share(a).total_cmp(&share(b))),
+    ) else {
+        return (1.0, 1.0);
+    };
+    if high.above_threshold == 0 {
+        return (1.0, 1.0);
+    }
+    let cell = |g: &GroupFigures| (g.above_threshold as f64 + 0.5, g.innocents as f64 + 0.5);
+    let (a1, n1) = cell(high);
+    let (a2, n2) = cell(low);
+    let log_ratio = ((a1 / n1) / (a2 / n2)).ln();
+    let se = (1.0 / a1 - 1.0 / n1 + 1.0 / a2 - 1.0 / n2).max(0.0).sqrt();
+    const Z95: f64 = 1.96;
+    ((log_ratio - Z95 * se).exp(), (log_ratio + Z95 * se).exp())
+}
+
 /// Average precision of a ranking sorted by score (descending); tied scores count as one step.
 fn average_precision(ranked: &[(f32, bool)]) -> f64 {
     let positives = ranked.iter().filter(|r| r.1).count();
@@ -277,12 +306,18 @@ fn average_precision(ranked: &[(f32, bool)]) -> f64 {
 /// Alerted shares of innocent employees per group within one grouping.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Fairness {
+    /// Whether the grouping is a personal attribute that fairness is judged over; groupings in
+    /// [`targets::INFORMATIONAL_GROUPINGS`] are reported for information only.
+    pub target: bool,
     pub groups: BTreeMap<String, GroupFigures>,
     /// Largest over smallest alerted share (1 when nobody innocent is alerted; infinite when one
     /// group has none and another has some).
     pub alerted_ratio: f64,
     /// The same for the share with at least one event above the reason threshold.
     pub above_threshold_ratio: f64,
+    /// Approximate 95% confidence interval of `above_threshold_ratio` (see
+    /// [`Fairness::above_threshold_ok`]).
+    pub above_threshold_interval: (f64, f64),
 }
 
 /// Figures for one group of innocent employees.
@@ -330,6 +365,9 @@ pub mod targets {
     /// Below this many alerted innocents in a grouping, the alerted-share ratio is not judged:
     /// with a handful of alerts one more or less swings it from 1 to infinity.
     pub const MIN_ALERTED_FOR_RATIO: usize = 10;
+    /// Groupings that describe the work rather than the person (detectives legitimately work
+    /// differently from front-office staff): reported for information, never a fairness target.
+    pub const INFORMATIONAL_GROUPINGS: &[&str] = &["unit_kind"];
 }
 
 impl Fairness {
@@ -346,6 +384,20 @@ impl Fairness {
         }
         Some(self.alerted_ratio <= targets::FAIRNESS_RATIO)
     }
+
+    /// Whether the above-threshold ratio meets the target, judged against its 95% confidence
+    /// interval: `Some(true)` when the whole interval lies within the target, `Some(false)` when
+    /// it lies wholly above it, `None` when the counts are too small to tell either way.
+    pub fn above_threshold_ok(&self) -> Option<bool> {
+        let (low, high) = self.above_threshold_interval;
+        if high <= targets::FAIRNESS_RATIO {
+            return Some(true);
+        }
+        if low > targets::FAIRNESS_RATIO {
+            return Some(false);
+        }
+        None
+    }
 }
 
 impl QualityReport {
@@ -355,14 +407,9 @@ impl QualityReport {
             && self.recall >= targets::RECALL
             && self.precision >= targets::PRECISION
             && self.alerts_per_100_per_month <= targets::ALERTS_PER_100_PER_MONTH
-            && self
-                .fairness
-                .values()
-                .all(|f| f.alerted_ratio_ok() != Some(false))
-            && self
-                .fairness
-                .values()
-                .all(|f| f.above_threshold_ratio <= targets::FAIRNESS_RATIO)
+            && self.fairness.values().filter(|f| f.target).all(|f| {
+                f.alerted_ratio_ok() != Some(false) && f.above_threshold_ok() != Some(false)
+            })
     }
 }
 
@@ -431,28 +478,43 @@ impl fmt::Display for QualityReport {
             writeln!(f, "         {kind:<20} {hit}/{total}")?;
         }
         for (grouping, fair) in &self.fairness {
-            let alerted_mark = match fair.alerted_ratio_ok() {
-                Some(ok) => mark(ok),
-                None => "n/a ",
-            };
-            let alerted_note = match fair.alerted_ratio_ok() {
-                Some(_) => format!("{:.2}", fair.alerted_ratio),
-                None => format!(
-                    "{:.2}, not judged: {} innocents alerted in all (< {MIN_ALERTED_FOR_RATIO})",
-                    fair.alerted_ratio,
-                    fair.alerted_total()
-                ),
-            };
-            writeln!(
-                f,
-                "[{alerted_mark}] fairness by {grouping}, innocents alerted: max/min share ratio {alerted_note} (target <= {FAIRNESS_RATIO})"
-            )?;
-            writeln!(
-                f,
-                "[{}] fairness by {grouping}, innocents above the reason threshold: ratio {:.2} (target <= {FAIRNESS_RATIO})",
-                mark(fair.above_threshold_ratio <= FAIRNESS_RATIO),
-                fair.above_threshold_ratio
-            )?;
+            if !fair.target {
+                writeln!(
+                    f,
+                    "[info] by {grouping} (describes the work, not the person: no fairness target): alerted ratio {:.2}, above-threshold ratio {:.2}",
+                    fair.alerted_ratio, fair.above_threshold_ratio
+                )?;
+            } else {
+                let alerted_mark = match fair.alerted_ratio_ok() {
+                    Some(ok) => mark(ok),
+                    None => "n/a ",
+                };
+                let alerted_note = match fair.alerted_ratio_ok() {
+                    Some(_) => format!("{:.2}", fair.alerted_ratio),
+                    None => format!(
+                        "{:.2}, not judged: {} innocents alerted in all (< {MIN_ALERTED_FOR_RATIO})",
+                        fair.alerted_ratio,
+                        fair.alerted_total()
+                    ),
+                };
+                writeln!(
+                    f,
+                    "[{alerted_mark}] fairness by {grouping}, innocents alerted: max/min share ratio {alerted_note} (target <= {FAIRNESS_RATIO})"
+                )?;
+                let (low, high) = fair.above_threshold_interval;
+                let (above_mark, above_note) = match fair.above_threshold_ok() {
+                    Some(ok) => (mark(ok), ""),
+                    None => (
+                        "n/a ",
+                        ", not judged: too few employees above the threshold to tell",
+                    ),
+                };
+                writeln!(
+                    f,
+                    "[{above_mark}] fairness by {grouping}, innocents above the reason threshold: ratio {:.2}, 95% interval {low:.2}-{high:.2}{above_note} (target <= {FAIRNESS_RATIO})",
+                    fair.above_threshold_ratio
+                )?;
+            }
             for (value, g) in &fair.groups {
                 writeln!(
                     f,
@@ -466,5 +528,77 @@ impl fmt::Display for QualityReport {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fairness(groups: &[(usize, usize)]) -> Fairness {
+        let mut f = Fairness {
+            target: true,
+            ..Fairness::default()
+        };
+        for (i, &(innocents, above)) in groups.iter().enumerate() {
+            f.groups.insert(
+                format!("g{i}"),
+                GroupFigures {
+                    innocents,
+                    above_threshold: above,
+                    above_threshold_share: above as f64 / innocents as f64,
+                    ..GroupFigures::default()
+                },
+            );
+        }
+        f.above_threshold_ratio = ratio(f.groups.values().map(|g| g.above_threshold_share));
+        f.above_threshold_interval = ratio_interval(f.groups.values());
+        f
+    }
+
+    fn check(groups: &[(usize, usize)], expect: Option<bool>) {
+        let f = fairness(groups);
+        assert_eq!(
+            f.above_threshold_ok(),
+            expect,
+            "{groups:?}: ratio {:.2}, interval {:?}",
+            f.above_threshold_ratio,
+            f.above_threshold_interval
+        );
+    }
+
+    #[test]
+    fn above_threshold_fairness_is_judged_only_when_the_counts_tell() {
+        // A handful per group: even a ratio of 2 is not evidence either way.
+        check(&[(600, 10), (600, 5)], None);
+        check(&[(600, 6), (600, 5)], None);
+        // Large counts close together: within the target.
+        check(&[(20_000, 2_000), (20_000, 2_050)], Some(true));
+        // Large counts far apart: beyond the target.
+        check(&[(20_000, 2_000), (20_000, 1_000)], Some(false));
+        // Nobody above the threshold anywhere: nothing to tell apart.
+        check(&[(600, 0), (600, 0)], Some(true));
+    }
+
+    #[test]
+    fn work_groupings_are_reported_but_not_targets() {
+        assert!(targets::INFORMATIONAL_GROUPINGS.contains(&"unit_kind"));
+        let clear_failure = fairness(&[(20_000, 2_000), (20_000, 1_000)]);
+        let report = |target: bool| QualityReport {
+            legit_explained_share: 1.0,
+            recall: 1.0,
+            precision: 1.0,
+            fairness: BTreeMap::from([(
+                "grouping".to_string(),
+                Fairness {
+                    target,
+                    ..clear_failure.clone()
+                },
+            )]),
+            ..QualityReport::default()
+        };
+        assert!(!report(true).all_pass());
+        assert!(report(false).all_pass());
+        assert!(report(false).to_string().contains("[info] by grouping"));
     }
 }

@@ -7,6 +7,14 @@
 //! collect alerts with [`Engine::finish`]. Every score carries its reasons; the codes are stable
 //! and documented in [`codes`]. Suspicion rests on behaviour and context only: no protected
 //! attribute is used, and family names count only by their rarity in the population.
+//!
+//! How a score comes about: each fired signal has a weight ([`Config::weights`]); each applicable
+//! explanation removes its credit share of the weight of the signals it may offset
+//! ([`Config::explanations`]); the score is `1 - exp(-sum)`, and every reason carries its
+//! contribution. Suspicious events (score at least the reason threshold) of one actor are grouped
+//! over a window into alerts, scored by accumulation and cut to a budget per 100 employees per
+//! month. [`codes::markdown_table`] lists every code with its meaning; [`eval`] measures quality
+//! against an answer key (never seen by the engine).
 
 pub mod codes;
 pub mod config;
@@ -22,6 +30,6 @@ pub use alert::{Alert, AlertReason, AlertStatus};
 pub use codes::{ExplanationCode, SignalCode};
 pub use config::{Config, ConfigError};
 pub use context::{Context, ContextRecords};
-pub use engine::{Engine, subject_type_mismatch};
+pub use engine::{Engine, NEWS_CAPACITY};
 pub use score::{Check, CheckKind, EventScore, Explanation, Reason, Trace};
 pub use sigma::sigma_fields;

@@ -48,7 +48,7 @@ pub struct Explanation {
     pub code: ExplanationCode,
     /// The facts: which case, which incident, which colleague. Filled by
     /// [`Engine::process_traced`](crate::Engine::process_traced) (for `explain`); left empty by
-    /// [`Engine::process`], whose output lists the codes only.
+    /// [`Engine::process`](crate::Engine::process), whose output lists the codes only.
     pub detail: String,
 }
 

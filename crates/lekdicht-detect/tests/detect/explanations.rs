@@ -253,7 +253,7 @@ fn searches_without_a_record_and_vehicle_checks() {
     let mut idle = ev(
         "no-case-search",
         "10T10:00:00",
-        "D2",
+        "E6",
         "BlueView",
         "search",
         "",

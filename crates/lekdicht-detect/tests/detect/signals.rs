@@ -436,40 +436,204 @@ fn unusual_system_for_the_role() {
     );
 }
 
-#[test]
-fn in_the_news_flags_the_curious_not_the_assigned() {
-    let mut extra = String::new();
-    for i in 0..10 {
-        extra.push_str(&format!(
-            "employee {{\"id\":\"N{i}\",\"unit\":\"U2\",\"role\":\"analist\"}}\n"
+/// Employees `{prefix}0..{prefix}{n-1}`, each in a unit of their own (`X{prefix}{i}`), or all in
+/// `unit` when given.
+fn staff(prefix: &str, n: usize, unit: Option<&str>) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        let u = match unit {
+            Some(u) => u.to_owned(),
+            None => {
+                let u = format!("X{prefix}{i}");
+                text.push_str(&format!("unit {{\"id\":\"{u}\",\"name\":\"{u}\"}}\n"));
+                u
+            }
+        };
+        text.push_str(&format!(
+            "employee {{\"id\":\"{prefix}{i}\",\"unit\":\"{u}\",\"role\":\"analist\"}}\n"
         ));
     }
+    text
+}
+
+/// One view of `subject` by each of `{prefix}0..{prefix}{n-1}`, a minute apart from `hour`.
+fn views_by(prefix: &str, n: usize, hour: u32, subject: &str) -> Vec<AccessEvent> {
+    (0..n)
+        .map(|i| {
+            ev(
+                &format!("{}{i}", prefix.to_lowercase()),
+                &format!("10T{hour}:{i:02}:00"),
+                &format!("{prefix}{i}"),
+                "BVH",
+                "view",
+                subject,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn in_the_news_flags_curiosity_across_units_not_the_assigned() {
+    let mut extra = staff("N", 10, None);
     extra.push_str(r#"case {"id":"C9","kind":"investigation","opened":"2025-03-01T08:00:00+01:00","members":[{"employee":"N9"}],"subjects":[{"subject":"P14"}]}"#);
     extra.push('\n');
-    let ctx = world(&extra);
-    let mut evs = Vec::new();
-    for i in 0..10 {
-        evs.push(ev(
-            &format!("n{i}"),
-            &format!("10T1{}:00:00", i % 10),
-            &format!("N{i}"),
-            "BVH",
-            "view",
-            "P14",
-        ));
-    }
     check(
-        &ctx,
+        &world(&extra),
         &Config::default(),
-        &evs,
+        &views_by("N", 10, 10, "P14"),
         &[
-            silent("n4", &["IN_THE_NEWS"]),
-            fires("n5", &["IN_THE_NEWS"]),
+            silent("n3", &["IN_THE_NEWS"]),
+            fires("n4", &["IN_THE_NEWS"]),
             fires("n8", &["IN_THE_NEWS"]),
-            // N9 is assigned to the case: explained, not flagged.
+            // N9 is assigned to the case: linked, not flagged.
             silent("n9", &["IN_THE_NEWS"]),
         ],
     );
+}
+
+#[test]
+fn in_the_news_is_not_one_teams_busy_record() {
+    // Ten colleagues of one unit on the same record: ordinary teamwork, not news.
+    let extra = staff("M", 10, Some("U2"));
+    check(
+        &world(&extra),
+        &Config::default(),
+        &views_by("M", 10, 10, "P10"),
+        &[
+            silent("m5", &["IN_THE_NEWS"]),
+            silent("m9", &["IN_THE_NEWS"]),
+        ],
+    );
+}
+
+#[test]
+fn in_the_news_is_not_an_operation_with_a_few_helpers() {
+    // Ten employees on the case of a big incident and three helpers without it: the attention
+    // has a case behind most of it.
+    let mut extra = staff("K", 10, None);
+    extra.push_str(&staff("L", 3, None));
+    let members: Vec<String> = (0..10)
+        .map(|i| format!(r#"{{"employee":"K{i}"}}"#))
+        .collect();
+    extra.push_str(&format!(
+        r#"case {{"id":"B1","kind":"incident","opened":"2025-03-10T09:00:00+01:00","members":[{}],"subjects":[{{"subject":"P11"}}]}}"#,
+        members.join(",")
+    ));
+    extra.push('\n');
+    let mut evs = views_by("K", 10, 10, "P11");
+    evs.extend(views_by("L", 3, 11, "P11"));
+    check(
+        &world(&extra),
+        &Config::default(),
+        &evs,
+        &[silent("l2", &["IN_THE_NEWS"])],
+    );
+}
+
+#[test]
+fn in_the_news_is_not_hidden_by_an_area() {
+    // E1 is on duty and P1 lives in E1's area; four employees of other units looked first.
+    let extra = staff("N", 4, None);
+    let mut evs = views_by("N", 4, 10, "P1");
+    evs.push(ev("patrol", "10T11:00:00", "E1", "BVH", "view", "P1"));
+    check(
+        &world(&extra),
+        &Config::default(),
+        &evs,
+        &[Expect {
+            event: "patrol",
+            explained: &["AREA_PATROL"],
+            not_explained: NONE,
+            signals: &["IN_THE_NEWS"],
+            not_signals: NONE,
+        }],
+    );
+}
+
+#[test]
+fn a_neighbour_in_the_own_patrol_area_stays_visible() {
+    // E2 lives at 1011AB, in the area of unit U1; P8 lives in the same postcode, P1 elsewhere in
+    // the area.
+    let ctx = world("");
+    let config = Config::default();
+    let evs = [
+        ev("neighbour", "10T10:00:00", "E2", "BVH", "view", "P8"),
+        ev("stranger", "10T10:05:00", "E2", "BVH", "view", "P1"),
+    ];
+    check(
+        &ctx,
+        &config,
+        &evs,
+        &[
+            Expect {
+                event: "neighbour",
+                explained: &["AREA_PATROL"],
+                not_explained: NONE,
+                signals: &["SAME_POSTCODE"],
+                not_signals: NONE,
+            },
+            silent("stranger", &["SAME_POSTCODE"]),
+        ],
+    );
+    let scores = crate::support::score_all(&ctx, &config, &evs);
+    let weight = scores[0]
+        .reasons
+        .iter()
+        .find(|r| r.code.as_str() == "SAME_POSTCODE")
+        .map_or(0.0, |r| r.weight);
+    assert_eq!(
+        weight,
+        config.weight(lekdicht_detect::SignalCode::SamePostcode),
+        "not offset by the area"
+    );
+}
+
+#[test]
+fn another_units_case_given_is_not_damped_by_peers() {
+    let mut config = Config::default();
+    config.peer_damping.baseline_rate = 0.0001;
+    // Analysts of R1 routinely give their unit's case C2 without being on it.
+    let extra = staff("A", 5, Some("R1"));
+    let mut evs = Vec::new();
+    for i in 0..5 {
+        for k in 0..20 {
+            evs.push(with_case(
+                ev(
+                    &format!("a{i}-{k}"),
+                    &format!("10T1{i}:{k:02}:00"),
+                    &format!("A{i}"),
+                    "BVH",
+                    "view",
+                    "P5",
+                ),
+                "C2",
+            ));
+        }
+    }
+    evs.push(with_case(
+        ev("own-unit", "10T16:00:00", "A0", "BVH", "view", "P5"),
+        "C2",
+    ));
+    evs.push(with_case(
+        ev("other-unit", "10T16:05:00", "A0", "BVH", "view", "P13"),
+        "I2",
+    ));
+    let ctx = world(&extra);
+    let mut engine = lekdicht_detect::Engine::new(&ctx, &config).unwrap();
+    let mut base = std::collections::HashMap::new();
+    for e in &evs {
+        let (_, trace) = engine.process_traced(e);
+        if let Some(c) = trace
+            .checks
+            .iter()
+            .find(|c| c.fired && c.code == "CASE_NOT_MEMBER")
+        {
+            base.insert(e.id.to_string(), c.base_weight);
+        }
+    }
+    let full = config.weight(lekdicht_detect::SignalCode::CaseNotMember);
+    assert!(base["own-unit"] < full * 0.6, "{}", base["own-unit"]);
+    assert_eq!(base["other-unit"], full);
 }
 
 #[test]
