@@ -216,6 +216,13 @@ impl<R: Rng> Planter<'_, '_, R> {
         None
     }
 
+    /// A duty moment within `[from, until)`, if the employee has one there.
+    fn duty_time_between(&mut self, from: i64, until: i64) -> Option<i64> {
+        (0..40)
+            .filter_map(|_| self.duty_time())
+            .find(|t| (from..until).contains(t))
+    }
+
     fn plant(&mut self, t: i64, system: System, target: Target) -> &mut Draft {
         let mut d = Draft::lookup(t, self.e, system, target);
         d.violation = Some(self.kind);
@@ -429,7 +436,20 @@ impl<R: Rng> Planter<'_, '_, R> {
             let Some(&target) = pool.choose(self.rng) else {
                 continue;
             };
-            let Some(t) = self.duty_time() else { return };
+            // A leak is a lookup while the investigation is open and the target is named in it:
+            // before that, the lookup reveals nothing about an investigation.
+            let case = self.book.case(c);
+            let named_from = case
+                .subjects
+                .iter()
+                .find(|s| s.target == target)
+                .and_then(|s| s.from)
+                .unwrap_or(case.opened)
+                .max(case.opened);
+            let until = case.closed.unwrap_or(i64::MAX);
+            let Some(t) = self.duty_time_between(named_from, until) else {
+                continue;
+            };
             let system = match target {
                 Target::Vehicle(_) => System::Rdw,
                 Target::Person(_) => self.person_system(),
