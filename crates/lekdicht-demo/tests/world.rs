@@ -365,10 +365,12 @@ fn defining_fact(index: &Index, e: &AccessEvent, kind: ViolationKind) -> bool {
                 .collect();
             lookers.len() >= 3
         }
-        ViolationKind::RestrictedLeak => index
-            .restricted_cases(e)
-            .iter()
-            .any(|c| !Index::is_member(c, e.actor.as_str())),
+        // The investigation is open at the time of the lookup, and the actor is not on it.
+        ViolationKind::RestrictedLeak => index.restricted_cases(e).iter().any(|c| {
+            !Index::is_member(c, e.actor.as_str())
+                && c.opened.is_none_or(|opened| opened <= e.time)
+                && c.closed.is_none_or(|closed| e.time < closed)
+        }),
         ViolationKind::CaseCover => {
             let Some(case) = e.case.as_ref().and_then(|c| index.cases.get(c.as_str())) else {
                 return false;
