@@ -4,17 +4,20 @@
 //! index in the ledger, and the canonical bytes that the ledger hashes), the current version of every
 //! context record (earlier versions kept in a history), the quarantine of rejected lines, and the
 //! ingest runs. Everything one batch writes is committed in one transaction: a crash leaves either the
-//! whole batch or none of it.
+//! whole batch or none of it. Lookups by actor, subject and time go through access paths that are
+//! built in bulk every so many events and at the end of each run (see [`SqliteStore::seal`]), so that
+//! storing an event costs one row and one key; queries also scan the few events not yet sealed.
 //!
 //! This is the only crate that speaks SQL. [`SqliteStore`] is the embedded default; another database
 //! implements the same trait without touching domain code. The store does not parse contract files,
 //! score events or hash anything.
 
+mod postings;
 mod schema;
 mod sqlite;
 mod types;
 
-pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use sqlite::{DATABASE_FILE, SEAL_EVERY, SqliteOptions, SqliteStore};
 pub use types::*;
 
 /// Everything lekdicht needs from durable storage.

@@ -32,10 +32,37 @@ CREATE TABLE events (
     run          INTEGER NOT NULL,
     record       BLOB NOT NULL
 );
+-- Maintained on every insert: the (id, system) key (ids mostly arrive in order, so inserts land at
+-- the right edge of the tree) and the few events with unknown references.
 CREATE UNIQUE INDEX events_by_id ON events (id, system);
-CREATE INDEX events_by_actor ON events (actor, time_ms);
-CREATE INDEX events_by_subject ON events (subject, time_ms);
-CREATE INDEX events_by_time ON events (time_ms);
+CREATE INDEX events_unresolved ON events (seq) WHERE unresolved != 0;
+
+-- Access paths by actor, subject and time, built in bulk ("sealed") rather than row by row: they hold
+-- exactly the events with seq < index_state.sealed_upto. Queries read them plus a bounded scan of
+-- the unsealed tail (seq >= sealed_upto). A seal moves sealed_upto in the same transaction that
+-- fills them, so a crash leaves a longer tail, never a gap or a double.
+--
+-- postings: per sealed segment (first_seq = its first sequence number) and per actor (kind 0) or
+-- subject (kind 1), the segment's (seq, time_ms) pairs of that key, delta-encoded varints.
+CREATE TABLE postings (
+    kind      INTEGER NOT NULL,
+    key       TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    entries   BLOB NOT NULL,
+    PRIMARY KEY (kind, key, first_seq)
+) WITHOUT ROWID;
+-- events_by_time: (time_ms, seq) of every sealed event; filled in sequence order, which for events
+-- that arrive roughly in time order appends at the right edge.
+CREATE TABLE events_by_time (
+    time_ms INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (time_ms, seq)
+) WITHOUT ROWID;
+CREATE TABLE index_state (
+    id          INTEGER PRIMARY KEY CHECK (id = 0),
+    sealed_upto INTEGER NOT NULL
+);
+INSERT INTO index_state (id, sealed_upto) VALUES (0, 0);
 
 
 -- Current context records, one per (kind, key), and the versions they replaced.

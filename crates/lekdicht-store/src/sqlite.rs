@@ -4,6 +4,11 @@
 //! cut. One connection, used from one thread; prepared statements are cached. Event sequence numbers
 //! are assigned here, densely from 0, and only for events that are really stored, so that they can
 //! serve as ledger leaf indices.
+//!
+//! Inserting an event touches only the table and its `(id, system)` key. The access paths by actor,
+//! subject and time are filled in bulk by a *seal* (every [`SEAL_EVERY`] events and at the end of
+//! each run); queries combine them with a scan of the short unsealed tail. This module does
+//! not decide when a run ends or what the events mean.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -12,6 +17,7 @@ use chrono::{SecondsFormat, Utc};
 use lekdicht_model::{AccessEvent, RecordKind};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::postings::{self, Posting, PostingKind, SegmentPostings};
 use crate::schema::MIGRATIONS;
 use crate::{
     AlertRow, Batch, BatchOutcome, ContextSnapshot, EventOutcome, KnownIds, ProjectionMismatch,
@@ -21,6 +27,28 @@ use crate::{
 
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "lekdicht.db";
+
+/// Default number of unsealed events after which [`Store::write_batch`] seals them into the access
+/// paths. It bounds the tail that queries scan and the memory a seal groups in.
+pub const SEAL_EVERY: u64 = 1 << 18;
+
+/// How a [`SqliteStore`] behaves; [`Default`] is what lekdicht uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Seal the access paths once this many events are unsealed (at least 1).
+    pub seal_every: u64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            seal_every: SEAL_EVERY,
+        }
+    }
+}
+
+/// The first sequence number that the access paths do not cover, read in the query's own snapshot.
+const SEALED_UPTO: &str = "(SELECT sealed_upto FROM index_state)";
 
 fn sql(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sql { op, source }
@@ -35,6 +63,10 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     next_seq: u64,
+    /// Events with `seq < sealed_upto` are in the access paths (as far as this connection knows;
+    /// queries read the stored value).
+    sealed_upto: u64,
+    seal_every: u64,
     /// `(kind, key)` of open quarantine entries that carry a key, so that storing a valid version of
     /// the record can resolve them without a query per record.
     open_keys: HashSet<(String, String)>,
@@ -43,19 +75,28 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(data_dir, SqliteOptions::default())
+    }
+
+    /// Opens (creating if needed) the store in `data_dir` with explicit options.
+    pub fn open_with(data_dir: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Open {
             path: data_dir.display().to_string(),
             source,
         })?;
         let path = data_dir.join(DATABASE_FILE);
         let conn = Connection::open(&path).map_err(sql("opening the database"))?;
-        Self::from_connection(conn, path)
+        Self::from_connection(conn, path, options)
     }
 
-    fn from_connection(mut conn: Connection, path: PathBuf) -> Result<Self, StoreError> {
+    fn from_connection(
+        mut conn: Connection,
+        path: PathBuf,
+        options: SqliteOptions,
+    ) -> Result<Self, StoreError> {
         // A fresh database gets larger pages (fewer, shallower index pages for millions of events);
         // an existing one keeps its page size.
-        conn.pragma_update(None, "page_size", "8192")
+        conn.pragma_update(None, "page_size", "16384")
             .map_err(sql("setting the page size"))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sql("setting the journal mode"))?;
@@ -76,6 +117,9 @@ impl SqliteStore {
                 r.get(0)
             })
             .map_err(sql("reading the event count"))?;
+        let sealed_upto: i64 = conn
+            .query_row("SELECT sealed_upto FROM index_state", [], |r| r.get(0))
+            .map_err(sql("reading the index state"))?;
         let mut open_keys = HashSet::new();
         {
             let mut stmt = conn
@@ -94,8 +138,90 @@ impl SqliteStore {
             conn,
             path,
             next_seq: next_seq as u64,
+            sealed_upto: sealed_upto as u64,
+            seal_every: options.seal_every.max(1),
             open_keys,
         })
+    }
+
+    /// Adds every unsealed event to the access paths, in one transaction: one posting list per actor
+    /// and per subject of the segment, and the segment's `(time_ms, seq)` pairs in sequence order.
+    /// Returns how many events it sealed.
+    ///
+    /// [`Store::finish_run`] calls this, and [`Store::write_batch`] does when the tail reaches
+    /// [`SqliteOptions::seal_every`]; calling it at other times is harmless.
+    pub fn seal(&mut self) -> Result<u64, StoreError> {
+        let op = "sealing the access paths";
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql(op))?;
+        let (from, until): (i64, i64) = tx
+            .query_row(
+                "SELECT sealed_upto, (SELECT COALESCE(MAX(seq) + 1, 0) FROM events) FROM index_state",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(sql(op))?;
+        if until <= from {
+            self.sealed_upto = from as u64;
+            return Ok(0);
+        }
+        let mut actors = SegmentPostings::default();
+        let mut subjects = SegmentPostings::default();
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT seq, time_ms, actor, subject FROM events
+                     WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+                )
+                .map_err(sql(op))?;
+            let mut rows = stmt.query([from, until]).map_err(sql(op))?;
+            while let Some(row) = rows.next().map_err(sql(op))? {
+                let posting = Posting {
+                    seq: row.get(0).map_err(sql(op))?,
+                    time_ms: row.get(1).map_err(sql(op))?,
+                };
+                let not_text = |e| StoreError::Corrupt {
+                    what: format!("event #{}", posting.seq),
+                    reason: format!("actor or subject is not text: {e}"),
+                };
+                let actor = row.get_ref(2).map_err(sql(op))?;
+                actors.add(actor.as_str().map_err(not_text)?, posting);
+                let subject = row.get_ref(3).map_err(sql(op))?;
+                if let Some(subject) = subject.as_str_or_null().map_err(not_text)? {
+                    subjects.add(subject, posting);
+                }
+            }
+        }
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO postings (kind, key, first_seq, entries) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(sql(op))?;
+            for (kind, lists) in [
+                (PostingKind::Actor, actors),
+                (PostingKind::Subject, subjects),
+            ] {
+                for (key, entries) in lists.into_blobs() {
+                    insert
+                        .execute(params![kind.code(), key, from, entries])
+                        .map_err(sql(op))?;
+                }
+            }
+        }
+        tx.prepare_cached(
+            "INSERT INTO events_by_time (time_ms, seq)
+             SELECT time_ms, seq FROM events WHERE seq >= ?1 AND seq < ?2",
+        )
+        .and_then(|mut stmt| stmt.execute([from, until]))
+        .map_err(sql(op))?;
+        tx.execute("UPDATE index_state SET sealed_upto = ?1", [until])
+            .map_err(sql(op))?;
+        tx.commit().map_err(sql(op))?;
+        self.sealed_upto = until as u64;
+        Ok((until - from) as u64)
     }
 
     /// Path of the database file.
@@ -145,7 +271,94 @@ fn canonical_text<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str, StoreError
     })
 }
 
+/// The events whose actor (or subject) is one of `keys` and whose time lies in `[from, until)`, in
+/// `(time_ms, seq)` order: the sealed ones from their posting lists, the tail by a scan.
+fn keyed_events(
+    conn: &Connection,
+    kind: PostingKind,
+    keys: &[String],
+    (from, until): (i64, i64),
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let op = "reading events";
+    let sealed: i64 = conn
+        .query_row("SELECT sealed_upto FROM index_state", [], |r| r.get(0))
+        .map_err(sql(op))?;
+    let mut hits = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare_cached("SELECT entries FROM postings WHERE kind = ?1 AND key = ?2")
+            .map_err(sql(op))?;
+        for key in keys {
+            let mut rows = stmt.query(params![kind.code(), key]).map_err(sql(op))?;
+            while let Some(row) = rows.next().map_err(sql(op))? {
+                let entries = row.get_ref(0).map_err(sql(op))?.as_blob().ok();
+                if entries
+                    .and_then(|b| postings::decode(b, &mut hits))
+                    .is_none()
+                {
+                    return Err(StoreError::Corrupt {
+                        what: format!("posting list of {key}"),
+                        reason: "not a valid list of sequence numbers and times".to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    hits.retain(|p| p.seq < sealed && p.time_ms >= from && p.time_ms < until);
+    {
+        let column = match kind {
+            PostingKind::Actor => "actor",
+            PostingKind::Subject => "subject",
+        };
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT seq, time_ms, {column} FROM events
+                 WHERE seq >= ?1 AND time_ms >= ?2 AND time_ms < ?3"
+            ))
+            .map_err(sql(op))?;
+        let mut rows = stmt.query([sealed, from, until]).map_err(sql(op))?;
+        while let Some(row) = rows.next().map_err(sql(op))? {
+            let key = row.get_ref(2).map_err(sql(op))?;
+            let Ok(Some(key)) = key.as_str_or_null() else {
+                continue;
+            };
+            if keys.iter().any(|k| k == key) {
+                hits.push(Posting {
+                    seq: row.get(0).map_err(sql(op))?,
+                    time_ms: row.get(1).map_err(sql(op))?,
+                });
+            }
+        }
+    }
+    hits.sort_unstable();
+    hits.dedup();
+    let mut stmt = conn
+        .prepare_cached("SELECT record, unresolved FROM events WHERE seq = ?1")
+        .map_err(sql(op))?;
+    let mut out = Vec::with_capacity(hits.len());
+    for hit in hits {
+        let row: Option<(String, i64)> = stmt
+            .query_row([hit.seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(sql(op))?;
+        // A posting whose event row is gone: the row was deleted behind lekdicht's back, which
+        // `check_projections` and the ledger report; a query shows what is there.
+        if let Some((record, unresolved)) = row {
+            out.push(decode_event(hit.seq, record, unresolved)?);
+        }
+    }
+    Ok(out)
+}
+
 impl SqliteStore {
+    /// A read transaction, so that a query's parts (access paths, tail) see one state of the
+    /// database even while another process writes. Rolled back (a no-op) when dropped.
+    fn snapshot(&self) -> Result<Transaction<'_>, StoreError> {
+        self.conn
+            .unchecked_transaction()
+            .map_err(sql("starting a read"))
+    }
+
     fn query_events(
         &self,
         sql_text: &str,
@@ -202,21 +415,21 @@ fn write_events(
     for new in &batch.events {
         let e = &new.event;
         let record = canonical_text(&new.canonical, e.id.as_str())?;
-        let changed = insert
-            .execute(params![
-                *next_seq as i64,
-                e.id.as_str(),
-                e.system,
-                e.time.timestamp_millis(),
-                e.actor.as_str(),
-                e.action.as_str(),
-                e.subject.as_ref().map(|s| s.as_str()),
-                e.case.as_ref().map(|c| c.as_str()),
-                new.unresolved.bits(),
-                run.0,
-                record,
-            ])
+        // Bound one by one (no parameter array to build per row): this loop is the ingest hot path.
+        insert
+            .raw_bind_parameter(1, *next_seq as i64)
+            .and_then(|()| insert.raw_bind_parameter(2, e.id.as_str()))
+            .and_then(|()| insert.raw_bind_parameter(3, e.system.as_str()))
+            .and_then(|()| insert.raw_bind_parameter(4, e.time.timestamp_millis()))
+            .and_then(|()| insert.raw_bind_parameter(5, e.actor.as_str()))
+            .and_then(|()| insert.raw_bind_parameter(6, e.action.as_str()))
+            .and_then(|()| insert.raw_bind_parameter(7, e.subject.as_ref().map(|s| s.as_str())))
+            .and_then(|()| insert.raw_bind_parameter(8, e.case.as_ref().map(|c| c.as_str())))
+            .and_then(|()| insert.raw_bind_parameter(9, new.unresolved.bits()))
+            .and_then(|()| insert.raw_bind_parameter(10, run.0))
+            .and_then(|()| insert.raw_bind_parameter(11, record))
             .map_err(sql(op))?;
+        let changed = insert.raw_execute().map_err(sql(op))?;
         if changed == 1 {
             outcome.events.push(EventOutcome::Stored(*next_seq));
             *next_seq += 1;
@@ -256,7 +469,8 @@ fn write_context(
         .map_err(sql(op))?;
     let mut insert = tx
         .prepare_cached(
-            "INSERT INTO context (kind, key, record, run, first_seen, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            "INSERT INTO context (kind, key, record, run, first_seen, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+             ON CONFLICT (kind, key) DO NOTHING",
         )
         .map_err(sql(op))?;
     let mut history = tx
@@ -272,16 +486,27 @@ fn write_context(
     for new in &batch.context {
         let kind = new.kind.as_str();
         let record = canonical_text(&new.canonical, &new.key)?;
+        // Most records are new: try the insert first and look at the stored version only if the
+        // key is taken.
+        if insert
+            .execute(params![kind, new.key, record, run.0, at])
+            .map_err(sql(op))?
+            == 1
+        {
+            outcome.context_inserted += 1;
+            continue;
+        }
         let old: Option<(String, i64)> = current
             .query_row(params![kind, new.key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(sql(op))?;
         match old {
+            // The insert just found the key taken, in this same transaction.
             None => {
-                insert
-                    .execute(params![kind, new.key, record, run.0, at])
-                    .map_err(sql(op))?;
-                outcome.context_inserted += 1;
+                return Err(StoreError::Corrupt {
+                    what: format!("{kind} {}", new.key),
+                    reason: "the key is taken but its record cannot be read".to_owned(),
+                });
             }
             Some((old, _)) if old == record => outcome.context_unchanged += 1,
             Some((old, old_run)) => {
@@ -318,10 +543,15 @@ impl Store for SqliteStore {
                 params![run.0, now(), totals],
             )
             .map_err(sql("finishing a run"))?;
+        self.seal()?;
         Ok(())
     }
 
     fn write_batch(&mut self, run: RunId, batch: &Batch) -> Result<BatchOutcome, StoreError> {
+        // Sealing first keeps a failed seal from looking like a failed (but committed) batch.
+        if self.next_seq.saturating_sub(self.sealed_upto) >= self.seal_every {
+            self.seal()?;
+        }
         let at = now();
         let mut outcome = BatchOutcome::default();
         let mut next_seq = self.next_seq;
@@ -491,8 +721,18 @@ impl Store for SqliteStore {
         range: &TimeRange,
         f: &mut dyn FnMut(StoredEvent) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        // Each side of the UNION ALL delivers (time_ms, seq) order (the sealed side from its key, the
+        // tail by sorting at most a tail's worth of rows) and SQLite merges them.
         self.query_events(
-            "SELECT seq, record, unresolved FROM events WHERE time_ms >= ?1 AND time_ms < ?2 ORDER BY time_ms, seq",
+            &format!(
+                "SELECT e.seq, e.record, e.unresolved, t.time_ms
+                 FROM events_by_time t CROSS JOIN events e ON e.seq = t.seq
+                 WHERE t.time_ms >= ?1 AND t.time_ms < ?2
+                 UNION ALL
+                 SELECT seq, record, unresolved, time_ms FROM events
+                 WHERE seq >= {SEALED_UPTO} AND time_ms >= ?1 AND time_ms < ?2
+                 ORDER BY 4, 1"
+            ),
             &[
                 &range.from_ms.unwrap_or(i64::MIN),
                 &range.until_ms.unwrap_or(i64::MAX),
@@ -570,10 +810,16 @@ impl Store for SqliteStore {
         // The lower bound starts the index range at the page position, not at the range start.
         let low = range.from_ms.unwrap_or(i64::MIN).max(after_ms);
         self.collect_events(
-            "SELECT seq, record, unresolved FROM events
-             WHERE time_ms >= ?1 AND time_ms < ?2
-               AND (time_ms > ?3 OR seq > ?4)
-             ORDER BY time_ms, seq LIMIT ?5",
+            &format!(
+                "SELECT e.seq, e.record, e.unresolved, t.time_ms
+                 FROM events_by_time t CROSS JOIN events e ON e.seq = t.seq
+                 WHERE t.time_ms >= ?1 AND t.time_ms < ?2 AND (t.time_ms > ?3 OR t.seq > ?4)
+                 UNION ALL
+                 SELECT seq, record, unresolved, time_ms FROM events
+                 WHERE seq >= {SEALED_UPTO} AND time_ms >= ?1 AND time_ms < ?2
+                   AND (time_ms > ?3 OR seq > ?4)
+                 ORDER BY 4, 1 LIMIT ?5"
+            ),
             &[
                 &low,
                 &range.until_ms.unwrap_or(i64::MAX),
@@ -598,26 +844,37 @@ impl Store for SqliteStore {
     }
 
     fn timeline(&self, actor: &str, range: &TimeRange) -> Result<Vec<StoredEvent>, StoreError> {
-        self.collect_events(
-            "SELECT seq, record, unresolved FROM events
-             WHERE actor = ?1 AND time_ms >= ?2 AND time_ms < ?3 ORDER BY time_ms, seq",
-            &[
-                &actor,
-                &range.from_ms.unwrap_or(i64::MIN),
-                &range.until_ms.unwrap_or(i64::MAX),
-            ],
+        let snapshot = self.snapshot()?;
+        keyed_events(
+            &snapshot,
+            PostingKind::Actor,
+            &[actor.to_owned()],
+            (
+                range.from_ms.unwrap_or(i64::MIN),
+                range.until_ms.unwrap_or(i64::MAX),
+            ),
         )
     }
 
     fn accessed(&self, subject: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        self.collect_events(
-            "SELECT seq, record, unresolved FROM events
-             WHERE subject = ?1
-                OR subject IN (SELECT key FROM context
-                               WHERE kind = 'vehicles' AND json_extract(record, '$.holder') = ?1)
-             ORDER BY time_ms, seq",
-            &[&subject],
-        )
+        let op = "reading events";
+        let snapshot = self.snapshot()?;
+        let mut keys = vec![subject.to_owned()];
+        {
+            let mut stmt = snapshot
+                .prepare_cached(
+                    "SELECT key FROM context
+                     WHERE kind = 'vehicles' AND json_extract(record, '$.holder') = ?1",
+                )
+                .map_err(sql(op))?;
+            let rows = stmt
+                .query_map([subject], |r| r.get::<_, String>(0))
+                .map_err(sql(op))?;
+            for key in rows {
+                keys.push(key.map_err(sql(op))?);
+            }
+        }
+        keyed_events(&snapshot, PostingKind::Subject, &keys, (i64::MIN, i64::MAX))
     }
 
     fn load_context(&self) -> Result<ContextSnapshot, StoreError> {
@@ -783,8 +1040,14 @@ impl Store for SqliteStore {
                 .and_then(chrono::DateTime::from_timestamp_millis)
                 .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)))
         };
-        status.first_event = bound("SELECT MIN(time_ms) FROM events")?;
-        status.last_event = bound("SELECT MAX(time_ms) FROM events")?;
+        status.first_event = bound(&format!(
+            "SELECT MIN(m) FROM (SELECT MIN(time_ms) AS m FROM events_by_time
+             UNION ALL SELECT MIN(time_ms) FROM events WHERE seq >= {SEALED_UPTO})"
+        ))?;
+        status.last_event = bound(&format!(
+            "SELECT MAX(m) FROM (SELECT MAX(time_ms) AS m FROM events_by_time
+             UNION ALL SELECT MAX(time_ms) FROM events WHERE seq >= {SEALED_UPTO})"
+        ))?;
         let mut stmt = self
             .conn
             .prepare("SELECT kind, COUNT(*) FROM context GROUP BY kind ORDER BY kind")

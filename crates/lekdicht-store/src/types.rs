@@ -162,13 +162,16 @@ pub struct RunTotals {
     pub context_unchanged: u64,
 }
 
+/// A set of ids with a fast (not DoS-resistant) hasher: ingest looks up every event's references.
+pub type IdSet = std::collections::HashSet<String, foldhash::fast::RandomState>;
+
 /// Ids of everything an event may reference.
 #[derive(Debug, Clone, Default)]
 pub struct KnownIds {
-    pub employees: std::collections::HashSet<String>,
+    pub employees: IdSet,
     /// Persons and vehicles.
-    pub subjects: std::collections::HashSet<String>,
-    pub cases: std::collections::HashSet<String>,
+    pub subjects: IdSet,
+    pub cases: IdSet,
 }
 
 /// A stored event with its sequence number and canonical bytes.

@@ -1,10 +1,11 @@
 //! The ingest pipeline: sources → parsed batches → one transaction per batch → after-commit hook.
 //!
-//! Two threads: a reader parses and validates lines (the CPU-heavy part) and hands batches over a
-//! bounded channel to the writer, which owns the store. The writer sets each event's
-//! unknown-reference flags against the ids known so far (context earlier in the same run included),
-//! commits the batch, and only then calls the after-commit hook (the ledger), so that nothing is
-//! reported or signed before it is durable. Memory is bounded by a few batches, never by file size.
+//! Two threads: a reader parses and validates lines (the CPU-heavy part), sets each event's
+//! unknown-reference flags against the ids known so far (context earlier in the same run included)
+//! and hands batches over a bounded channel to the writer, which owns the store. The writer commits
+//! the batch and only then calls the after-commit hook (the ledger), so that nothing is reported or
+//! signed before it is durable; a third thread frees finished batches, so the writer does nothing
+//! but write. Memory is bounded by a few batches, never by file size.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -105,11 +106,26 @@ fn quarantine_entry(error: LineError, csv_header: Option<String>) -> NewQuaranti
     }
 }
 
-/// Reads every source in order and sends batches to the writer.
+/// Hands a full batch to the writer after flagging its events' unknown references against `known`
+/// and then learning the batch's own context, the order in which the writer stores them.
+fn send_batch(
+    tx: &mpsc::SyncSender<Message>,
+    source: usize,
+    mut batch: Batch,
+    known: &mut KnownIds,
+) -> Result<(), mpsc::SendError<Message>> {
+    mark_unresolved(&mut batch, known);
+    learn_ids(&batch, known);
+    tx.send(Message::Batch(source, batch))
+}
+
+/// Reads every source in order and sends batches to the writer. `known` starts as the ids the store
+/// knows.
 fn read_sources(
     sources: &[SourceFile],
     defaults: &Defaults,
     batch_size: usize,
+    mut known: KnownIds,
     tx: &mpsc::SyncSender<Message>,
 ) {
     for (i, source) in sources.iter().enumerate() {
@@ -147,21 +163,19 @@ fn read_sources(
                 }
                 Err(e) => {
                     if !batch.is_empty() {
-                        let _ = tx.send(Message::Batch(i, std::mem::take(&mut batch)));
+                        let _ = send_batch(tx, i, std::mem::take(&mut batch), &mut known);
                     }
                     let _ = tx.send(Message::Failed(i, e.to_string()));
                     break;
                 }
             }
             if batch.len() >= batch_size
-                && tx
-                    .send(Message::Batch(i, std::mem::take(&mut batch)))
-                    .is_err()
+                && send_batch(tx, i, std::mem::take(&mut batch), &mut known).is_err()
             {
                 return;
             }
         }
-        if !batch.is_empty() && tx.send(Message::Batch(i, batch)).is_err() {
+        if !batch.is_empty() && send_batch(tx, i, batch, &mut known).is_err() {
             return;
         }
     }
@@ -241,23 +255,24 @@ pub fn ingest(
             .collect(),
         ..IngestReport::default()
     };
-    let mut known = store.known_ids()?;
+    let known = store.known_ids()?;
     let bar = progress_bar(options.progress);
     let (tx, rx) = mpsc::sync_channel::<Message>(4);
     let sources = found.sources;
     let batch_size = options.batch_size.max(1);
     let result: Result<()> = std::thread::scope(|scope| {
-        scope.spawn(move || read_sources(&sources, &defaults, batch_size, &tx));
+        scope.spawn(move || read_sources(&sources, &defaults, batch_size, known, &tx));
+        // Freeing a batch's many small allocations is the last thing the writer should spend time on.
+        let (done_tx, done_rx) = mpsc::channel::<Batch>();
+        scope.spawn(move || done_rx.into_iter().for_each(drop));
         for message in rx {
             match message {
                 Message::Start(i) => {
                     bar.set_message(format!("reading {}", report.sources[i].name));
                 }
                 Message::Failed(i, error) => report.sources[i].error = Some(error),
-                Message::Batch(i, mut batch) => {
-                    mark_unresolved(&mut batch, &known);
+                Message::Batch(i, batch) => {
                     let outcome = store.write_batch(run, &batch)?;
-                    learn_ids(&batch, &mut known);
                     after_commit(&batch, &outcome)?;
                     report.quarantine_resolved += outcome.quarantine_resolved;
                     for q in &batch.quarantine {
@@ -293,6 +308,8 @@ pub fn ingest(
                         "{name}: {} read, {} stored, {} duplicates, {} quarantined",
                         t.read, t.stored, t.duplicates, t.quarantined
                     ));
+                    // If the freeing thread is gone the batch is simply freed here.
+                    let _ = done_tx.send(batch);
                 }
             }
         }
