@@ -9,10 +9,7 @@
 
 use std::collections::HashMap as StdHashMap;
 
-use lekdicht_model::{
-    CaseId, Employee, EmployeeId, Relation, RelationKind, Shift, ShiftKind, Subject, SubjectFlag,
-    SubjectId, Unit, UnitId, Vehicle,
-};
+use lekdicht_model::{CaseId, EmployeeId, RelationKind, ShiftKind, SubjectFlag, SubjectId, UnitId};
 
 pub use lekdicht_model::Case;
 
@@ -37,16 +34,7 @@ pub struct CaseIdx(pub u32);
 pub struct StrIdx(pub u32);
 
 /// The context records as they arrive, to be indexed by [`Context::new`].
-#[derive(Debug, Clone, Default)]
-pub struct ContextRecords {
-    pub units: Vec<Unit>,
-    pub employees: Vec<Employee>,
-    pub subjects: Vec<Subject>,
-    pub vehicles: Vec<Vehicle>,
-    pub relations: Vec<Relation>,
-    pub cases: Vec<Case>,
-    pub shifts: Vec<Shift>,
-}
+pub use lekdicht_model::ContextRecords;
 
 /// Seconds since the Unix epoch.
 pub type Secs = i64;

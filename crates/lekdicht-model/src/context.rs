@@ -215,6 +215,19 @@ pub struct Shift {
     pub kind: ShiftKind,
 }
 
+/// Every context record of one organisation, as a set: what detection indexes and what the store
+/// returns as the current context.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContextRecords {
+    pub units: Vec<Unit>,
+    pub employees: Vec<Employee>,
+    pub subjects: Vec<Subject>,
+    pub vehicles: Vec<Vehicle>,
+    pub relations: Vec<Relation>,
+    pub cases: Vec<Case>,
+    pub shifts: Vec<Shift>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,8 +14,8 @@ mod id;
 mod kind;
 
 pub use context::{
-    Case, CaseMember, CaseSubject, Employee, Relation, RelationKind, Shift, ShiftKind, Subject,
-    SubjectFlag, Unit, Vehicle,
+    Case, CaseMember, CaseSubject, ContextRecords, Employee, Relation, RelationKind, Shift,
+    ShiftKind, Subject, SubjectFlag, Unit, Vehicle,
 };
 pub use event::{AccessEvent, Action, SubjectType};
 pub use id::{CaseId, EmployeeId, EventId, IdError, SubjectId, UnitId, validate_id};

@@ -85,7 +85,7 @@ pub trait Store {
     fn accessed(&self, subject: &str) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// The current version of every context record.
-    fn load_context(&self) -> Result<ContextSnapshot, StoreError>;
+    fn load_context(&self) -> Result<lekdicht_model::ContextRecords, StoreError>;
 
     /// One context record's current canonical JSON.
     fn context_record(

@@ -14,15 +14,15 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
-use lekdicht_model::{AccessEvent, RecordKind};
+use lekdicht_model::{AccessEvent, ContextRecords, RecordKind};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::postings::{self, Posting, PostingKind, SegmentPostings};
 use crate::schema::MIGRATIONS;
 use crate::{
-    AlertRow, Batch, BatchOutcome, ContextSnapshot, EventOutcome, KnownIds, ProjectionMismatch,
-    QuarantineEntry, QuarantineFilter, RunId, RunTotals, ScoreRow, Store, StoreError, StoreStatus,
-    StoredEvent, TimeRange, Unresolved,
+    AlertRow, Batch, BatchOutcome, EventOutcome, KnownIds, ProjectionMismatch, QuarantineEntry,
+    QuarantineFilter, RunId, RunTotals, ScoreRow, Store, StoreError, StoreStatus, StoredEvent,
+    TimeRange, Unresolved,
 };
 
 /// File name of the database inside the data directory.
@@ -877,9 +877,9 @@ impl Store for SqliteStore {
         keyed_events(&snapshot, PostingKind::Subject, &keys, (i64::MIN, i64::MAX))
     }
 
-    fn load_context(&self) -> Result<ContextSnapshot, StoreError> {
+    fn load_context(&self) -> Result<ContextRecords, StoreError> {
         let op = "loading context";
-        let mut snap = ContextSnapshot::default();
+        let mut snap = ContextRecords::default();
         let mut stmt = self
             .conn
             .prepare("SELECT kind, key, record FROM context ORDER BY kind, key")

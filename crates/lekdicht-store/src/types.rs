@@ -1,8 +1,6 @@
 //! The values that cross the [`Store`](crate::Store) interface.
 
-use lekdicht_model::{
-    AccessEvent, Case, Employee, RecordKind, Relation, Shift, Subject, Unit, Vehicle,
-};
+use lekdicht_model::{AccessEvent, RecordKind};
 
 /// Number of an ingest run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -188,18 +186,6 @@ pub struct StoredEvent {
 pub struct TimeRange {
     pub from_ms: Option<i64>,
     pub until_ms: Option<i64>,
-}
-
-/// Every context record, current versions.
-#[derive(Debug, Clone, Default)]
-pub struct ContextSnapshot {
-    pub units: Vec<Unit>,
-    pub employees: Vec<Employee>,
-    pub subjects: Vec<Subject>,
-    pub vehicles: Vec<Vehicle>,
-    pub relations: Vec<Relation>,
-    pub cases: Vec<Case>,
-    pub shifts: Vec<Shift>,
 }
 
 /// Which quarantine entries to list.

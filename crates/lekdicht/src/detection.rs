@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use lekdicht_detect::eval::ExplainedTally;
-use lekdicht_detect::{Alert, Config, Context, ContextRecords, Engine, EventScore, Trace};
-use lekdicht_store::{AlertRow, ContextSnapshot, ScoreRow, Store, StoredEvent, TimeRange};
+use lekdicht_detect::{Alert, Config, Context, Engine, EventScore, Trace};
+use lekdicht_store::{AlertRow, ScoreRow, Store, StoredEvent, TimeRange};
 
 /// Events read and scored per page.
 const PAGE: usize = 50_000;
@@ -51,18 +51,6 @@ pub fn load_config(data: &Path, path: Option<&Path>, rules: Option<&Path>) -> Re
     Ok(config)
 }
 
-pub fn context_records(snapshot: ContextSnapshot) -> ContextRecords {
-    ContextRecords {
-        units: snapshot.units,
-        employees: snapshot.employees,
-        subjects: snapshot.subjects,
-        vehicles: snapshot.vehicles,
-        relations: snapshot.relations,
-        cases: snapshot.cases,
-        shifts: snapshot.shifts,
-    }
-}
-
 /// What a detection run did.
 pub struct DetectionSummary {
     pub events: u64,
@@ -77,7 +65,7 @@ pub struct DetectionSummary {
 
 /// The engine's view of the store's current context.
 pub fn load_context(store: &dyn Store) -> Result<Context> {
-    Ok(Context::new(context_records(store.load_context()?)))
+    Ok(Context::new(store.load_context()?))
 }
 
 /// Scores every event in `range` in time order, stores scores and alerts, and calls `on_score`
