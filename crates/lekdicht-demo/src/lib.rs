@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use lekdicht_model::{
-    AccessEvent, Case, CaseId, Employee, EventId, Relation, Shift, Subject, SubjectType, Unit,
-    Vehicle,
+    AccessEvent, Case, CaseId, ContextRecords, Employee, EmployeeId, EventId, Relation, Shift,
+    Subject, SubjectType, Unit, Vehicle,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -90,6 +90,40 @@ pub struct World {
     pub events: Vec<AccessEvent>,
     pub answer_key: AnswerKey,
     pub groups: Vec<EmployeeGroups>,
+}
+
+impl World {
+    /// A copy of the world's context records, as detection and the store take them.
+    pub fn context_records(&self) -> ContextRecords {
+        ContextRecords {
+            units: self.units.clone(),
+            employees: self.employees.clone(),
+            subjects: self.subjects.clone(),
+            vehicles: self.vehicles.clone(),
+            relations: self.relations.clone(),
+            cases: self.cases.clone(),
+            shifts: self.shifts.clone(),
+        }
+    }
+
+    /// Each violating event's kind (snake_case), for evaluation.
+    pub fn violation_kinds(&self) -> std::collections::HashMap<EventId, String> {
+        self.answer_key
+            .violations
+            .iter()
+            .map(|v| (v.event.clone(), v.kind.as_str().to_owned()))
+            .collect()
+    }
+
+    /// Each employee's groups, for evaluation.
+    pub fn groups_by_employee(
+        &self,
+    ) -> std::collections::HashMap<EmployeeId, BTreeMap<String, String>> {
+        self.groups
+            .iter()
+            .map(|g| (g.employee.clone(), g.groups.clone()))
+            .collect()
+    }
 }
 
 /// Generates a world. Deterministic: the same configuration gives the same world.

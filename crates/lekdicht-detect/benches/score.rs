@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lekdicht_demo::{DemoConfig, generate};
-use lekdicht_detect::{Config, Context, ContextRecords, Engine};
+use lekdicht_detect::{Config, Context, Engine};
 
 fn score(c: &mut Criterion) {
     let demo = DemoConfig {
@@ -17,15 +17,7 @@ fn score(c: &mut Criterion) {
         ..DemoConfig::default()
     };
     let world = generate(&demo);
-    let ctx = Context::new(ContextRecords {
-        units: world.units.clone(),
-        employees: world.employees.clone(),
-        subjects: world.subjects.clone(),
-        vehicles: world.vehicles.clone(),
-        relations: world.relations.clone(),
-        cases: world.cases.clone(),
-        shifts: world.shifts.clone(),
-    });
+    let ctx = Context::new(world.context_records());
     let config = Config::default();
     let mut group = c.benchmark_group("score");
     group.throughput(Throughput::Elements(world.events.len() as u64));

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use lekdicht_demo::{DemoConfig, generate};
 use lekdicht_detect::eval::{Evaluation, GroundTruth};
-use lekdicht_detect::{Config, Context, ContextRecords, Engine};
+use lekdicht_detect::{Config, Context, Engine};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut demo = DemoConfig::default();
@@ -35,27 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let world = generate(&demo);
     let generated = started.elapsed();
-    let ctx = Context::new(ContextRecords {
-        units: world.units.clone(),
-        employees: world.employees.clone(),
-        subjects: world.subjects.clone(),
-        vehicles: world.vehicles.clone(),
-        relations: world.relations.clone(),
-        cases: world.cases.clone(),
-        shifts: world.shifts.clone(),
-    });
+    let ctx = Context::new(world.context_records());
     let truth = GroundTruth {
-        violations: world
-            .answer_key
-            .violations
-            .iter()
-            .map(|v| (v.event.clone(), v.kind.as_str().to_owned()))
-            .collect(),
-        groups: world
-            .groups
-            .iter()
-            .map(|g| (g.employee.clone(), g.groups.clone()))
-            .collect(),
+        violations: world.violation_kinds(),
+        groups: world.groups_by_employee(),
     };
     let mut engine = Engine::new(&ctx, &config)?;
     let mut evaluation = Evaluation::new(&ctx, &truth, config.alerts.reason_threshold);

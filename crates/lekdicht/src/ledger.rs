@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use lekdicht_ledger::{Hash, Log, Signer, Verifier, leaf_hash};
+use lekdicht_ledger::{Hash, Log, Signer, Verifier, VerifyReport, leaf_hash, verify_leaves};
 use lekdicht_store::{Batch, BatchOutcome, EventOutcome, Store};
 
 /// Settings key holding the ledger's key name.
@@ -186,6 +186,48 @@ impl EventLedger {
     pub fn log(&self) -> &Log {
         &self.log
     }
+}
+
+/// The outcome of checking every stored event against the event log.
+pub struct EventVerification {
+    pub log: Log,
+    pub verifier: Verifier,
+    pub report: VerifyReport,
+    pub events: u64,
+}
+
+/// Opens the event log for inspection (it must exist) and recomputes every stored event's leaf
+/// against it and against every signed checkpoint, with the pinned verifier key or the data
+/// directory's own.
+pub fn verify_events(
+    data: &Path,
+    store: &dyn Store,
+    pinned: Option<&str>,
+) -> Result<EventVerification> {
+    let verifier = verifier(data, pinned)?;
+    let name = name(data, store)?;
+    let dir = ledger_dir(data).join("events");
+    if !dir.exists() {
+        bail!(
+            "{} has no event ledger yet; ingest something first",
+            data.display()
+        );
+    }
+    let log = Log::open_for_audit(&dir, &origin(&name, "events"))
+        .with_context(|| format!("cannot open the event ledger in {}", dir.display()))?;
+    let mut leaves = Vec::new();
+    store.for_each_event_by_seq(0, u64::MAX, &mut |e| {
+        leaves.push((e.seq, e.canonical));
+        Ok(())
+    })?;
+    let events = leaves.len() as u64;
+    let report = verify_leaves(&log, leaves.into_iter(), &verifier)?;
+    Ok(EventVerification {
+        log,
+        verifier,
+        report,
+        events,
+    })
 }
 
 /// Appends one record of a user's action to the audit log and signs a checkpoint.

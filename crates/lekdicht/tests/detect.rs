@@ -64,47 +64,23 @@ fn every_example_event_is_scored_as_described() {
         "{explained:?}"
     );
     assert!(scores["bvh-1"]["score"].as_f64().unwrap() < 0.1);
-    // bvh-2: explained by his own restricted case, yet on leave.
-    assert!(
-        codes(&scores["bvh-2"]).contains(&"ON_LEAVE"),
-        "{}",
-        scores["bvh-2"]
-    );
-    // rdw-1: a plate in a restricted investigation, looked up by an outsider without a case.
-    assert!(
-        codes(&scores["rdw-1"]).contains(&"RESTRICTED_CASE_NOT_MEMBER"),
-        "{}",
-        scores["rdw-1"]
-    );
-    // brp-1: a late-night lookup of a declared neighbour.
-    assert!(
-        codes(&scores["brp-1"]).contains(&"DECLARED_RELATION"),
-        "{}",
-        scores["brp-1"]
-    );
-    // brp-2, brp-3: a name search (mild on its own), then a VIP's record, without a case.
-    assert!(
-        codes(&scores["brp-2"]).contains(&"NAME_SEARCH_NO_CASE"),
-        "{}",
-        scores["brp-2"]
-    );
-    assert!(
-        codes(&scores["brp-3"]).contains(&"FLAGGED_SUBJECT"),
-        "{}",
-        scores["brp-3"]
-    );
-    // brp-4: an export of a colleague's record.
-    assert!(
-        codes(&scores["brp-4"]).contains(&"COLLEAGUE_RECORD"),
-        "{}",
-        scores["brp-4"]
-    );
-    // bvh-3: a self-lookup.
-    assert!(
-        codes(&scores["bvh-3"]).contains(&"SELF_LOOKUP"),
-        "{}",
-        scores["bvh-3"]
-    );
+    // Each event's description in the example world, and the reason it must carry.
+    let expect = [
+        ("bvh-2", "ON_LEAVE"), // his own restricted case, yet on leave
+        ("rdw-1", "RESTRICTED_CASE_NOT_MEMBER"), // a plate in someone else's restricted case
+        ("brp-1", "DECLARED_RELATION"), // a late-night lookup of a declared neighbour
+        ("brp-2", "NAME_SEARCH_NO_CASE"), // a name search without a case (mild alone)
+        ("brp-3", "FLAGGED_SUBJECT"), // then a VIP's record, without a case
+        ("brp-4", "COLLEAGUE_RECORD"), // an export of a colleague's record
+        ("bvh-3", "SELF_LOOKUP"), // a self-lookup
+    ];
+    for (event, code) in expect {
+        assert!(
+            codes(&scores[event]).contains(&code),
+            "{event} lacks {code}: {}",
+            scores[event]
+        );
+    }
     for (id, score) in &scores {
         let s = score["score"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&s), "{id}: {s}");

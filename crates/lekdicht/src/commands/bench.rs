@@ -9,8 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use lekdicht_demo::{DemoConfig, generate, write_world};
-use lekdicht_ledger::verify_leaves;
-use lekdicht_store::{SqliteStore, Store, TimeRange};
+use lekdicht_store::{SqliteStore, TimeRange};
 
 use crate::cli::BenchArgs;
 use crate::detection;
@@ -132,18 +131,7 @@ pub(crate) fn run(args: &BenchArgs) -> Result<ExitCode> {
     );
 
     let t = Instant::now();
-    let verifier = crate::ledger::verifier(&data, None)?;
-    let name = crate::ledger::name(&data, &store)?;
-    let log = lekdicht_ledger::Log::open_for_audit(
-        &crate::ledger::ledger_dir(&data).join("events"),
-        &crate::ledger::origin(&name, "events"),
-    )?;
-    let mut leaves = Vec::new();
-    store.for_each_event_by_seq(0, u64::MAX, &mut |e| {
-        leaves.push((e.seq, e.canonical));
-        Ok(())
-    })?;
-    let verified = verify_leaves(&log, leaves.into_iter(), &verifier)?;
+    let verified = crate::ledger::verify_events(&data, &store, None)?.report;
     line(
         "ledger verify, full (events)",
         verified.leaves_checked,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
-use lekdicht_demo::{DemoConfig, World, generate, write_world};
+use lekdicht_demo::{DemoConfig, generate, write_world};
 use lekdicht_detect::eval::{Evaluation, GroundTruth};
 use lekdicht_store::{Store, TimeRange};
 
@@ -26,23 +26,6 @@ fn config_of(args: &DemoArgs) -> DemoConfig {
         days: args.days,
         seed: args.seed,
         ..DemoConfig::default()
-    }
-}
-
-/// The answer key in the evaluation's terms. Used by evaluation only, never by detection.
-fn ground_truth(world: &World) -> GroundTruth {
-    GroundTruth {
-        violations: world
-            .answer_key
-            .violations
-            .iter()
-            .map(|v| (v.event.clone(), v.kind.as_str().to_owned()))
-            .collect(),
-        groups: world
-            .groups
-            .iter()
-            .map(|g| (g.employee.clone(), g.groups.clone()))
-            .collect(),
     }
 }
 
@@ -101,7 +84,11 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
         generated.as_secs_f64(),
         written.as_secs_f64()
     );
-    let truth = ground_truth(&world);
+    // The answer key in the evaluation's terms: read by the evaluation only, never by detection.
+    let truth = GroundTruth {
+        violations: world.violation_kinds(),
+        groups: world.groups_by_employee(),
+    };
     drop(world);
 
     println!("\n== ingest (contract files -> store + ledger)");

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use lekdicht_ledger::{
     Finding, LeafIdx, Log, SignedCheckpoint, TreeSize, leaf_hash, verify_consistency,
-    verify_inclusion, verify_leaves,
+    verify_inclusion,
 };
 use lekdicht_store::Store;
 
@@ -18,20 +18,6 @@ use crate::ledger::{self, EventLedger};
 
 fn b64(hashes: &[lekdicht_ledger::Hash]) -> Vec<String> {
     hashes.iter().map(|h| B64.encode(h.0)).collect()
-}
-
-/// Opens the event log read-only for inspection (it must exist).
-fn open_events_for_audit(data: &Path, store: &dyn Store) -> Result<Log> {
-    let name = ledger::name(data, store)?;
-    let dir = ledger::ledger_dir(data).join("events");
-    if !dir.exists() {
-        bail!(
-            "{} has no event ledger yet; ingest something first",
-            data.display()
-        );
-    }
-    Log::open_for_audit(&dir, &ledger::origin(&name, "events"))
-        .with_context(|| format!("cannot open the event ledger in {}", dir.display()))
 }
 
 pub(crate) fn run(data: &Path, cmd: LedgerCommand) -> Result<ExitCode> {
@@ -199,8 +185,12 @@ fn describe(store: &dyn Store, finding: &Finding) -> String {
 
 fn verify(data: &Path, store: &dyn Store, pinned: Option<&str>) -> Result<ExitCode> {
     let started = std::time::Instant::now();
-    let verifier = ledger::verifier(data, pinned)?;
-    let log = open_events_for_audit(data, store)?;
+    let ledger::EventVerification {
+        log,
+        verifier,
+        report,
+        events: n_events,
+    } = ledger::verify_events(data, store, pinned)?;
     let mut problems = Vec::new();
     for p in store.check_projections()? {
         problems.push(format!(
@@ -208,13 +198,6 @@ fn verify(data: &Path, store: &dyn Store, pinned: Option<&str>) -> Result<ExitCo
             p.seq, p.id, p.field
         ));
     }
-    let mut leaves = Vec::new();
-    store.for_each_event_by_seq(0, u64::MAX, &mut |e| {
-        leaves.push((e.seq, e.canonical));
-        Ok(())
-    })?;
-    let n_events = leaves.len();
-    let report = verify_leaves(&log, leaves.into_iter(), &verifier)?;
     for finding in &report.findings {
         problems.push(describe(store, finding));
     }
