@@ -12,11 +12,22 @@
 //! implements the same trait without touching domain code. The store does not parse contract files,
 //! score events or hash anything.
 
+mod cases;
 mod postings;
+mod review;
 mod schema;
 mod sqlite;
 mod types;
 
+pub use cases::{
+    CaseFilter, CaseHistoryRow, CaseRow, CaseStore, EvidenceKind, EvidenceRow, NewCaseFromAlert,
+    NewCaseRow, NewEvidence, PurgeCounts, StatusChangeRow,
+};
+pub use review::{
+    AlertDecision, AlertReviewRow, AuditFilter, AuditRow, DecisionRow, NewAudit, NewReveal,
+    NewUser, RevealDecision, RevealRow, ReviewStore, RuleRow, SampleItemRow, SampleRow, SessionRow,
+    TokenRow, UserRow,
+};
 pub use sqlite::{DATABASE_FILE, SEAL_EVERY, SqliteOptions, SqliteStore};
 pub use types::*;
 

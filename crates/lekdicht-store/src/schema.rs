@@ -3,7 +3,10 @@
 //! A migration is never edited once released; a change is a new entry at the end.
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[CORE, crate::review::SCHEMA, crate::cases::SCHEMA];
+
+/// Events, context, quarantine, runs, scores and alerts.
+const CORE: &str = r#"
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -122,4 +125,4 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_by_score ON alerts (current, score DESC);
 CREATE INDEX alerts_by_actor ON alerts (actor);
-"#];
+"#;

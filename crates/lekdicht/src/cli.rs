@@ -66,6 +66,61 @@ pub enum Command {
     /// The tamper-evident record: signed checkpoints, proofs, verification, export.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Run the review web application (alert queue, decisions, reveals, audit trail).
+    Serve(ServeArgs),
+    /// Accounts of the review web application.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens of the review web application.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The integrity-case registry: import historic cases from CSV, list, show, report, draft the
+    /// data-breach notification, purge cases past their retention date.
+    #[command(subcommand)]
+    Case(crate::commands::case::CaseCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from LEKDICHT_PASSWORD or one line of standard
+    /// input (at least 12 characters).
+    Add {
+        /// The organisation (as in the contract's `organization` of employees and units).
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        /// Role: reviewer, investigator, approver, privacy_officer, auditor, admin (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List the accounts.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (once; only its hash is stored).
+    Add {
+        #[arg(long)]
+        username: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the API tokens (never the tokens themselves).
+    List,
+    /// Revoke an API token by its number (from `token list`).
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

@@ -252,23 +252,43 @@ pub fn record_action(
         obj.insert("by".to_owned(), by.into());
     }
     let bytes = lekdicht_ledger::canonical_json(&action);
+    append_audit_records(data, store, &[bytes])?;
+    Ok(())
+}
+
+/// Appends records to the audit log (`<data>/ledger/audit`), keeping each record's bytes in
+/// `records.jsonl` beside the leaf hashes, and signs a checkpoint. Returns the leaf index of the
+/// first record. The review web application calls this in batches for its audit trail.
+pub fn append_audit_records(
+    data: &Path,
+    store: &mut dyn Store,
+    records: &[Vec<u8>],
+) -> Result<u64> {
     let signer = signer(data, store)?;
     let name = name(data, store)?;
     let dir = ledger_dir(data).join("audit");
     std::fs::create_dir_all(&dir)?;
     let mut log = Log::open(&dir, &origin(&name, "audit"), Some(signer))
         .with_context(|| format!("cannot open the audit ledger in {}", dir.display()))?;
+    let first = log.size().0;
+    if records.is_empty() {
+        return Ok(first);
+    }
     // The leaf data is kept beside the hashes (so that the log can be read and verified), and
     // written first: a crash in between leaves a record without a leaf, which verification shows,
     // never a leaf whose record is lost.
-    let mut records = std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("records.jsonl"))?;
-    records.write_all(&bytes)?;
-    records.write_all(b"\n")?;
-    records.sync_all()?;
-    log.append(&[leaf_hash(&bytes)])?;
+    let mut hashes = Vec::with_capacity(records.len());
+    for bytes in records {
+        file.write_all(bytes)?;
+        file.write_all(b"\n")?;
+        hashes.push(leaf_hash(bytes));
+    }
+    file.sync_all()?;
+    log.append(&hashes)?;
     log.checkpoint()?;
-    Ok(())
+    Ok(first)
 }

@@ -1,12 +1,14 @@
 //! One module per command family; each takes parsed arguments and the data directory.
 
 mod bench;
+pub(crate) mod case;
 mod demo;
 mod detect;
 mod ingest;
 mod ledger;
 mod quarantine;
 mod query;
+pub(crate) mod web;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -35,5 +37,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Explain(args) => detect::explain(data, &args),
         Command::Codes => detect::codes(),
         Command::Bench(args) => bench::run(&args),
+        Command::Serve(args) => web::serve(data, &args),
+        Command::User(cmd) => web::user(data, cmd),
+        Command::Token(cmd) => web::token(data, cmd),
+        Command::Case(cmd) => Ok(ExitCode::from(case::run(data, &cmd)?.clamp(0, 255) as u8)),
     }
 }

@@ -1,0 +1,158 @@
+//! The review web application of lekdicht: the only crate that speaks HTTP and HTML.
+//!
+//! Investigators, privacy officers and auditors work through server-rendered pages (askama
+//! templates, htmx for partial updates, all assets embedded): the alert queue and alert pages with
+//! pseudonymised employees and subjects, decisions (dismiss, escalate, ask for justification),
+//! reveals with four-eyes approval, suppression rules, signal precision, random-sample audits and
+//! the audit trail of everything users do. Every page needs a login; every permission is checked
+//! on the server with `lekdicht_review::allowed`; a user sees only their own organisation.
+//!
+//! Storage goes through `lekdicht-store` on blocking threads ([`pool::Pool`]); the audit ledger is
+//! a seam ([`AuditLedger`]) that the binary implements. This crate holds no detection or review
+//! domain logic of its own, reads no environment and parses no command line.
+
+pub mod alerts;
+pub mod api;
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod chart;
+pub mod directory;
+pub mod error;
+pub mod i18n;
+pub mod pool;
+pub mod reveals;
+pub mod rules;
+pub mod samples;
+pub mod view;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use lekdicht_review::{Lang, Pseudonymizer};
+
+pub use audit::{AuditLedger, AuditWriter, LedgerError, spawn_ledger_worker};
+pub use directory::Directory;
+pub use error::AppError;
+pub use pool::Pool;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Arc<Pool>,
+    pub pseudonyms: Arc<Pseudonymizer>,
+    pub directory: Arc<Directory>,
+    /// Group-commit writer of page-view audit entries.
+    pub audit: AuditWriter,
+}
+
+impl AppState {
+    /// Opens the pool on `data`, loads the directory from the store's context and starts the
+    /// audit writer. Must be called within a tokio runtime.
+    pub fn open(
+        data: &std::path::Path,
+        pool_size: usize,
+        key: [u8; 32],
+    ) -> Result<AppState, AppError> {
+        let pool = Pool::open(data, pool_size)?;
+        let store = lekdicht_store::SqliteStore::open(data)?;
+        let records = lekdicht_store::Store::load_context(&store)?;
+        Ok(AppState {
+            audit: AuditWriter::start(Arc::clone(&pool)),
+            pool,
+            pseudonyms: Arc::new(Pseudonymizer::new(key)),
+            directory: Arc::new(Directory::new(&records)),
+        })
+    }
+}
+
+/// The whole application: every area's router, the authentication and language middleware and
+/// the security headers.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(view::router())
+        .merge(alerts::router())
+        .merge(reveals::router())
+        .merge(audit::router())
+        .merge(rules::router())
+        .merge(samples::router())
+        .merge(api::router())
+        .merge(assets::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(middleware::from_fn(language))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// The language of a request: `?lang=` (which also sets the cookie), else the `lang` cookie, else
+/// Dutch.
+async fn language(mut req: Request, next: Next) -> Response {
+    let from_query = req.uri().query().and_then(|q| {
+        q.split('&')
+            .find_map(|p| p.strip_prefix("lang="))
+            .and_then(Lang::parse)
+    });
+    let from_cookie = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|p| p.trim().strip_prefix("lang="))
+        .and_then(Lang::parse);
+    let lang = from_query.or(from_cookie).unwrap_or(Lang::Nl);
+    req.extensions_mut().insert(lang);
+    let mut response = next.run(req).await;
+    if let Some(lang) = from_query
+        && let Ok(value) = HeaderValue::from_str(&format!(
+            "lang={}; Path=/; SameSite=Strict; Secure; Max-Age=31536000",
+            lang.as_str()
+        ))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Serves the application on an already bound listener until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
+}
+
+/// Helper used by the areas: `State` extractor alias.
+pub type St = State<AppState>;

@@ -1,0 +1,189 @@
+//! The page frame shared by every page ([`Page`]: language, navigation by permission, CSRF token),
+//! rendering helpers, and the login, logout and home routes.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Extension, Form};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use lekdicht_review::{Lang, Permission};
+use lekdicht_store::{NewAudit, ReviewStore};
+
+use crate::auth::{self, CurrentUser, LoginOutcome};
+use crate::error::AppError;
+use crate::i18n::{Texts, texts};
+use crate::{AppState, St};
+
+/// Navigation entries the user may see.
+pub struct Nav {
+    pub name: String,
+    pub organisation: String,
+    pub alerts: bool,
+    pub reveals: bool,
+    pub audit: bool,
+    pub rules: bool,
+    pub precision: bool,
+    pub samples: bool,
+}
+
+/// What the page frame needs.
+pub struct Page {
+    pub t: &'static Texts,
+    pub lang: Lang,
+    pub title: String,
+    pub nav: Option<Nav>,
+    pub csrf: String,
+}
+
+impl Page {
+    pub fn new(lang: Lang, title: &str, user: Option<&CurrentUser>) -> Page {
+        Page {
+            t: texts(lang),
+            lang,
+            title: title.to_owned(),
+            nav: user.map(|u| Nav {
+                name: u.display_name.clone(),
+                organisation: u.organisation.clone(),
+                alerts: u.can(Permission::ViewAlerts),
+                reveals: u.can(Permission::ViewReveals)
+                    || u.can(Permission::ApproveReveal)
+                    || u.can(Permission::RequestReveal),
+                audit: u.can(Permission::ViewAuditTrail),
+                rules: u.can(Permission::ManageSuppressions),
+                precision: u.can(Permission::ViewPrecision),
+                samples: u.can(Permission::DrawSample)
+                    || u.can(Permission::JudgeSample)
+                    || u.can(Permission::ViewSampleReport),
+            }),
+            csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The `hx-headers` attribute value carrying the CSRF token for htmx requests.
+    pub fn hx_headers(&self) -> String {
+        serde_json::json!({ "X-CSRF-Token": self.csrf }).to_string()
+    }
+}
+
+/// Renders a template into an HTML response.
+pub fn render(template: &impl Template) -> Result<Response, AppError> {
+    Ok(Html(template.render()?).into_response())
+}
+
+/// An audit entry by the current user.
+pub fn audit_entry(
+    user: &CurrentUser,
+    action: &str,
+    object: &str,
+    details: serde_json::Value,
+) -> NewAudit {
+    NewAudit {
+        organisation: user.organisation.clone(),
+        actor: user.username.clone(),
+        action: action.to_owned(),
+        object: object.to_owned(),
+        details,
+        at: chrono::Utc::now(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    page: Page,
+    error: Option<&'static str>,
+    username: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+async fn login_page(Extension(lang): Extension<Lang>) -> Result<Response, AppError> {
+    let page = Page::new(lang, texts(lang).login_title, None);
+    render(&LoginPage {
+        page,
+        error: None,
+        username: String::new(),
+    })
+}
+
+async fn login_submit(
+    State(state): St,
+    Extension(lang): Extension<Lang>,
+    req_parts: axum::http::Extensions,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let ip = auth::client_ip(&req_parts);
+    let username = form.username.trim().to_owned();
+    let password = form.password;
+    let name = username.clone();
+    let outcome = state
+        .pool
+        .run(move |s| auth::login(s, &name, &password, &ip))
+        .await?;
+    let t = texts(lang);
+    let (status, error) = match outcome {
+        LoginOutcome::Success(token) => {
+            return Ok((
+                StatusCode::SEE_OTHER,
+                [
+                    (header::SET_COOKIE, auth::session_cookie(&token)),
+                    (header::LOCATION, "/alerts".to_owned()),
+                ],
+            )
+                .into_response());
+        }
+        LoginOutcome::Failed => (StatusCode::UNAUTHORIZED, t.login_failed),
+        LoginOutcome::Throttled => (StatusCode::TOO_MANY_REQUESTS, t.login_throttled),
+    };
+    let page = Page::new(lang, t.login_title, None);
+    let html = LoginPage {
+        page,
+        error: Some(error),
+        username,
+    }
+    .render()?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn logout(State(state): St, user: CurrentUser) -> Result<Response, AppError> {
+    if let Some(hash) = user.session.clone() {
+        let audit = audit_entry(
+            &user,
+            "logout",
+            &format!("user:{}", user.username),
+            serde_json::json!({}),
+        );
+        state
+            .pool
+            .run(move |s| Ok(s.delete_session(&hash, &audit)?))
+            .await?;
+    }
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, auth::clear_cookie()),
+            (header::LOCATION, "/login".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+async fn home(_user: CurrentUser) -> Redirect {
+    Redirect::to("/alerts")
+}
+
+use axum::extract::State;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+}
