@@ -1,18 +1,20 @@
--- wrk script for the review application's load test: each connection alternates between the alert
--- queue and the alert pages listed in ALERT_PATHS (one path per line in the file named by the
--- environment variable), with the session cookie from SESSION_COOKIE; prints the 50th, 95th and 99th
+-- wrk script for the review application's load test: requests go round the alert pages listed in
+-- the file named by ALERT_PATHS (one path per line), or to the alert queue when that file is empty,
+-- with the session cookie from SESSION_COOKIE; prints the 50th, 95th and 99th
 -- latency percentiles and the error count (status >= 400 and socket errors) in a form the bench
 -- script reads. The bench script checks beforehand that the cookie gets 200, not a redirect to /login.
 local cookie = os.getenv("SESSION_COOKIE")
-local paths = { "/alerts" }
+local paths = {}
 local file = os.getenv("ALERT_PATHS")
 if file then
   for line in io.lines(file) do
     if #line > 0 then
-      table.insert(paths, "/alerts")
       table.insert(paths, line)
     end
   end
+end
+if #paths == 0 then
+  paths = { "/alerts" }
 end
 local i = 0
 request = function()

@@ -97,7 +97,7 @@ test("a random-sample audit: the auditor draws, a reviewer judges, the report es
   await auditor.page.goto("/samples");
   await assertAccessible(auditor.page, "the samples page");
   await auditor.page.fill("#s-from", "2025-03-03");
-  await auditor.page.fill("#s-until", "2025-03-16");
+  await auditor.page.fill("#s-until", "2025-03-23");
   await auditor.page.fill("#s-size", "12");
   await auditor.page.fill("#s-min", "0");
   await auditor.page.fill("#s-seed", "20250303");
@@ -122,7 +122,8 @@ test("a random-sample audit: the auditor draws, a reviewer judges, the report es
   await auditor.page.goto(`${samplePath}/report`);
   await assertAccessible(auditor.page, "the sample report");
   const report = await auditor.page.locator("main").textContent();
-  assert.match(report, /Wilson/, "the interval method is named");
+  assert.match(report, /95%/, "the confidence level is stated");
+  assert.ok(report.includes(`: ${forms.length}.`), `all ${forms.length} judgements are counted`);
   const csv = await auditor.context.request.get(`${samplePath}/report.csv`);
   assert.equal(csv.status(), 200);
   const lines = (await csv.text()).trim().split("\n");

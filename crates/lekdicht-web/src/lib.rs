@@ -16,11 +16,14 @@ pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod cases;
+mod cases_i18n;
 pub mod chart;
 pub mod directory;
 pub mod error;
 pub mod i18n;
 pub mod pool;
+pub mod reports;
 pub mod reveals;
 pub mod rules;
 pub mod samples;
@@ -80,6 +83,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(rules::router())
         .merge(samples::router())
+        .merge(cases::router())
         .merge(api::router())
         .merge(assets::router())
         .layer(middleware::from_fn_with_state(
@@ -136,7 +140,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {

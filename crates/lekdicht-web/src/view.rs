@@ -25,6 +25,8 @@ pub struct Nav {
     pub rules: bool,
     pub precision: bool,
     pub samples: bool,
+    pub cases: bool,
+    pub reports: bool,
 }
 
 /// What the page frame needs.
@@ -55,6 +57,8 @@ impl Page {
                 samples: u.can(Permission::DrawSample)
                     || u.can(Permission::JudgeSample)
                     || u.can(Permission::ViewSampleReport),
+                cases: u.can(Permission::ViewCases),
+                reports: u.can(Permission::ViewReports),
             }),
             csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
         }

@@ -1,6 +1,7 @@
 //! A tiny hand-made world (two organisations, three employees, three events, two alerts), the
 //! accounts of the tests, and helpers to send requests through the router without a socket.
 
+// Each test binary that includes this module uses only some of the helpers.
 #![allow(dead_code)]
 
 use std::sync::Arc;

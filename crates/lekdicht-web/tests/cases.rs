@@ -1,0 +1,473 @@
+//! The case pages and reports through the whole router: login and permissions, organisation
+//! isolation, CSRF, registering with validation errors, lifecycle moves with their history,
+//! evidence from an escalated alert, the data-breach section, the report figures and the CSV and
+//! PDF downloads, and the audit trail of every view and change.
+
+mod common;
+
+use axum::http::{StatusCode, header};
+use common::{ALERT, Session, World, key, world};
+use lekdicht_store::{AuditFilter, CaseStore, ReviewStore, SqliteStore};
+
+/// A urlencoded form body of `pairs`, with the session's CSRF token.
+fn form(session: &Session, pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    std::iter::once(("csrf", session.csrf.as_str()))
+        .chain(pairs.iter().copied())
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn location(reply: &common::Reply) -> String {
+    reply
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+const DISCLOSURE: &[(&str, &str)] = &[
+    ("summary", "Address passed to a relative"),
+    ("signal_source", "colleague"),
+    ("signal_date", "2025-03-20"),
+    ("violation", "disclosure"),
+    ("recipient", "private_circle"),
+    ("information", "address"),
+    ("information", "identity"),
+    ("systems", "BVH, BRP"),
+    ("suspect_function", "agent"),
+    ("suspect_unit", "Wijkteam Noord"),
+    ("years_of_service", "4"),
+];
+
+/// Registers a case as `session`; returns its id.
+async fn create(w: &World, session: &Session, pairs: &[(&str, &str)]) -> String {
+    let reply = w
+        .post_form("/cases/new", Some(session), &form(session, pairs))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    location(&reply)
+        .strip_prefix("/cases/")
+        .expect("case location")
+        .to_owned()
+}
+
+/// Asks for a lifecycle move of a case.
+async fn move_case(w: &World, s: &Session, id: &str, to: &str, note: &str) -> common::Reply {
+    let body = form(s, &[("to", to), ("note", note)]);
+    w.post_form(&format!("/cases/{id}/status?lang=en"), Some(s), &body)
+        .await
+}
+
+fn audit_actions(w: &World, org: &str) -> Vec<(String, String)> {
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    store
+        .audit_trail(&AuditFilter {
+            organisation: org.into(),
+            actor: None,
+            action: None,
+            limit: 1000,
+        })
+        .expect("trail")
+        .into_iter()
+        .map(|a| (a.action, a.object))
+        .collect()
+}
+
+#[tokio::test]
+async fn case_pages_need_login_and_permission() {
+    let w = world();
+    for path in [
+        "/cases",
+        "/cases/new",
+        "/cases/CASE-2025-00001",
+        "/reports",
+        "/reports.csv",
+        "/reports.pdf",
+    ] {
+        let reply = w.get(path, None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&reply), "/login", "{path}");
+    }
+    let anna = w.login("anna").await; // reviewer: no case permissions
+    for path in [
+        "/cases",
+        "/cases/new",
+        "/reports",
+        "/reports.csv",
+        "/reports.pdf",
+    ] {
+        assert_eq!(
+            w.get(path, Some(&anna)).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let reply = w
+        .post_form("/cases/new", Some(&anna), &form(&anna, DISCLOSURE))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    // The privacy officer reads cases and reports but does not work on cases.
+    let ivo = w.login("ivo").await;
+    let id = create(&w, &ivo, DISCLOSURE).await;
+    let paula = w.login("paula").await;
+    let list = w.get("/cases", Some(&paula)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains(&format!("href=\"/cases/{id}\"")));
+    assert!(!list.body.contains("href=\"/cases/new\""));
+    let page = w.get(&format!("/cases/{id}"), Some(&paula)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains("/status\""),
+        "no status form without WorkCases"
+    );
+    assert_eq!(
+        w.get("/cases/new", Some(&paula)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let reply = w
+        .post_form(
+            &format!("/cases/{id}/status"),
+            Some(&paula),
+            &form(&paula, &[("to", "under_investigation")]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.get("/reports", Some(&paula)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn other_organisations_cases_are_not_found_and_csrf_is_required() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let id = create(&w, &ivo, DISCLOSURE).await;
+    let karel = w.login("karel").await; // kmar investigator
+    assert_eq!(
+        w.get(&format!("/cases/{id}"), Some(&karel)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    for (path, pairs) in [
+        (format!("/cases/{id}/edit"), DISCLOSURE),
+        (
+            format!("/cases/{id}/status"),
+            &[("to", "under_investigation")][..],
+        ),
+    ] {
+        let reply = w.post_form(&path, Some(&karel), &form(&karel, pairs)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let list = w.get("/cases", Some(&karel)).await;
+    assert!(!list.body.contains(&id));
+    let report = w.get("/reports?lang=en", Some(&karel)).await;
+    assert!(
+        report.body.contains("0 suspicions of disclosure"),
+        "{}",
+        report.body
+    );
+
+    // Without the token nothing is created or moved.
+    let no_token = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace(' ', "+").replace(',', "%2C")))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let reply = w
+        .post_form("/cases/new", Some(&ivo), &no_token(DISCLOSURE))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = w
+        .post_form(
+            &format!("/cases/{id}/status"),
+            Some(&ivo),
+            &no_token(&[("to", "under_investigation"), ("csrf", "forged")]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    assert_eq!(store.case_ids().expect("ids"), std::slice::from_ref(&id));
+    assert_eq!(
+        store.case(&id).expect("case").expect("row").status,
+        "registered"
+    );
+}
+
+#[tokio::test]
+async fn registering_shows_errors_beside_fields_then_saves() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let new = w.get("/cases/new?lang=en", Some(&ivo)).await;
+    assert_eq!(new.status, StatusCode::OK);
+    for id in [
+        "case-summary",
+        "case-signal_source",
+        "case-signal_date",
+        "case-violation",
+        "case-information-address",
+        "case-systems",
+        "case-suspect_unit",
+        "case-suspect_function",
+        "case-years_of_service",
+        "case-recipient",
+        "case-outcome",
+        "case-measure",
+    ] {
+        assert!(new.body.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    let bad = [
+        ("summary", "Lookups"),
+        ("signal_source", "manager"),
+        ("signal_date", "2025-02-30"),
+        ("violation", "disclosure"),
+        ("years_of_service", "lots"),
+    ];
+    let reply = w
+        .post_form("/cases/new?lang=en", Some(&ivo), &form(&ivo, &bad))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("id=\"case-signal_date-error\""),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("id=\"case-years_of_service-error\""));
+    assert!(reply.body.contains("id=\"case-recipient-error\""));
+    assert!(reply.body.contains("a disclosure needs its recipient"));
+    assert!(
+        reply.body.contains(">Lookups</textarea>"),
+        "typed values are kept"
+    );
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    assert!(store.case_ids().expect("ids").is_empty());
+
+    // Dutch wording of a domain message.
+    let reply = w
+        .post_form("/cases/new?lang=nl", Some(&ivo), &form(&ivo, &bad))
+        .await;
+    assert!(reply.body.contains("bij lekken hoort een ontvanger"));
+
+    let id = create(&w, &ivo, DISCLOSURE).await;
+    assert_eq!(id, "CASE-2025-00001");
+    let page = w.get(&format!("/cases/{id}?lang=en"), Some(&ivo)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "Report by a colleague",
+        "Disclosure of confidential information",
+        "Private circle (family, friends, acquaintances)",
+        "Address, Identity",
+        "BVH, BRP",
+        "Wijkteam Noord",
+        "Registered",
+    ] {
+        assert!(page.body.contains(text), "{text}");
+    }
+    let list = w
+        .get("/cases?status=registered&year=2025", Some(&ivo))
+        .await;
+    assert!(list.body.contains(&id));
+    let list = w.get("/cases?status=closed", Some(&ivo)).await;
+    assert!(!list.body.contains(&format!("href=\"/cases/{id}\"")));
+    let list = w.get("/cases?year=2024", Some(&ivo)).await;
+    assert!(!list.body.contains(&format!("href=\"/cases/{id}\"")));
+    let actions = audit_actions(&w, "politie");
+    assert!(actions.contains(&("case_create".into(), format!("case:{id}"))));
+    assert!(actions.contains(&("case_view".into(), format!("case:{id}"))));
+    assert!(actions.iter().any(|(a, _)| a == "case_list"));
+}
+
+#[tokio::test]
+async fn lifecycle_moves_keep_history_and_establishing_opens_the_breach_section() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let id = create(&w, &ivo, DISCLOSURE).await;
+    let reply = move_case(&w, &ivo, &id, "under_investigation", "interviews planned").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+
+    // Not allowed, and not without an outcome: shown, nothing saved.
+    let reply = move_case(&w, &ivo, &id, "registered", "").await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("id=\"case-status-error\""));
+    let reply = move_case(&w, &ivo, &id, "decided", "").await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("needs an outcome"), "{}", reply.body);
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    assert_eq!(
+        store.case(&id).expect("case").expect("row").status,
+        "under_investigation"
+    );
+    assert_eq!(store.case_history(&id).expect("history").len(), 2);
+
+    // An invalid edit saves nothing; a valid one saves all fields.
+    let mut fields: Vec<(&str, &str)> = DISCLOSURE.to_vec();
+    fields.push(("outcome", "warning"));
+    fields.push(("measure", "fine"));
+    let reply = w
+        .post_form(
+            &format!("/cases/{id}/edit?lang=en"),
+            Some(&ivo),
+            &form(&ivo, &fields),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("id=\"case-outcome-measure-error\""));
+    let row = store.case(&id).expect("case").expect("row");
+    assert!(!row.record.contains("warning"));
+    fields.pop();
+    fields.extend([
+        ("steps", "interviews"),
+        ("steps", "log_analysis"),
+        ("damage_persons", "1"),
+        ("damage_description", "Relative visited the address"),
+        ("initiative", "employee"),
+        ("use", "shared_with_third_party"),
+        ("start_date", "2025-03-21"),
+    ]);
+    let reply = w
+        .post_form(
+            &format!("/cases/{id}/edit"),
+            Some(&ivo),
+            &form(&ivo, &fields),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let reply = move_case(&w, &ivo, &id, "decided", "warning given").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+
+    let page = w.get(&format!("/cases/{id}?lang=en"), Some(&ivo)).await;
+    assert!(
+        page.body.contains("Interviews, Log analysis"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Relative visited the address"));
+    assert!(page.body.contains("Shared with a third party"));
+    let history = &page.body[page.body.find("id=\"case-history\"").expect("history")..];
+    assert!(history.contains("interviews planned"));
+    assert!(history.contains("warning given"));
+    assert_eq!(history.matches("<td>ivo</td>").count(), 3, "{history}");
+    // Disclosure of address data, established: the breach duties show, with the deadline.
+    assert!(page.body.contains("id=\"case-breach\""), "{}", page.body);
+    assert!(page.body.contains("Notification deadline"));
+    assert!(page.body.contains("Personal data breach notification"));
+
+    let actions = audit_actions(&w, "politie");
+    let count = |a: &str| actions.iter().filter(|(x, _)| x == a).count();
+    assert_eq!(count("case_transition"), 2);
+    assert_eq!(count("case_update"), 1);
+}
+
+#[tokio::test]
+async fn escalated_alert_is_evidence_with_link_and_pseudonymous_subjects() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let alert = key("politie", ALERT);
+    let reply = w
+        .post_form(
+            &format!("/alerts/{alert}/escalate"),
+            Some(&ivo),
+            &form(&ivo, &[("note", "neighbour lookups")]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    let id = store.case_ids().expect("ids").pop().expect("one case");
+    let page = w.get(&format!("/cases/{id}?lang=en"), Some(&ivo)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&format!("href=\"/alerts/{alert}\"")));
+    assert!(page.body.contains("ev-1"));
+    assert!(page.body.contains("#0"));
+    assert!(
+        !page.body.contains("SUBJ-REAL-1"),
+        "subjects are pseudonymised"
+    );
+    let at = page.body.find("EMP-REAL-001").unwrap_or(0);
+    assert!(
+        !page.body.contains("EMP-REAL-001"),
+        "the employee is pseudonymised: {}",
+        &page.body[at.saturating_sub(300)..(at + 100).min(page.body.len())]
+    );
+    assert!(page.body.contains("Proactive log analysis"));
+}
+
+#[tokio::test]
+async fn report_figures_match_the_cases_and_download_as_csv_and_pdf() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    create(&w, &ivo, DISCLOSURE).await;
+    let mut to_criminal: Vec<(&str, &str)> = DISCLOSURE.to_vec();
+    to_criminal[4] = ("recipient", "criminal");
+    to_criminal[2] = ("signal_date", "2024-06-01");
+    create(&w, &ivo, &to_criminal).await;
+    create(
+        &w,
+        &ivo,
+        &[
+            ("signal_source", "proactive_log_analysis"),
+            ("signal_date", "2025-01-10"),
+            ("violation", "unauthorised_lookup"),
+            ("suspect_unit", "Wijkteam Noord"),
+        ],
+    )
+    .await;
+    let page = w.get("/reports?lang=en", Some(&ivo)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<dd id=\"report-total\">3</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("2 suspicions of disclosure, 1 to criminals, 1 to others")
+    );
+    assert!(page.body.contains("<th scope=\"row\">2025</th><td>2</td>"));
+    assert!(page.body.contains("<th scope=\"row\">2024</th><td>1</td>"));
+    assert_eq!(page.body.matches("role=\"img\"").count(), 2);
+    assert!(page.body.contains("<title>Cases per year</title>"));
+    assert!(page.body.contains("id=\"report-unfounded-unit\""));
+    assert!(page.body.contains("Criminal"));
+
+    let csv = w.get("/reports.csv", Some(&ivo)).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.body
+            .starts_with("section,group,subgroup,count,of,share")
+    );
+    assert!(csv.body.contains("total,,,3,,"), "{}", csv.body);
+    assert!(csv.body.contains("year,2025,,2,,"));
+
+    let pdf = w.get("/reports.pdf?lang=en", Some(&ivo)).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(pdf.body.starts_with("%PDF"));
+    assert!(
+        pdf.body
+            .contains("(2 suspicions of disclosure, 1 to criminals, 1 to others)")
+    );
+    assert!(pdf.body.contains("(Number of cases: 3)"));
+
+    let actions = audit_actions(&w, "politie");
+    for a in ["report_view", "report_csv", "report_pdf"] {
+        assert!(actions.iter().any(|(x, _)| x == a), "{a}");
+    }
+}
