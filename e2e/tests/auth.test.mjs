@@ -99,10 +99,15 @@ test("a reviewer cannot reveal an identity, not even by posting the form", async
   await context.close();
 });
 
-test("an administrator of one organisation has no alert queue", async () => {
+test("an administrator manages the organisation's accounts but has no alert queue", async () => {
   const { context, page } = await loginAs(browser, "admin");
+  assert.equal(new URL(page.url()).pathname, "/admin/users", "an administrator lands on the accounts");
+  await assertAccessible(page, "the accounts page");
+  const users = await page.locator("main").textContent();
+  assert.match(users, /reviewer/);
+  assert.doesNotMatch(users, /kmar-reviewer/, "accounts of another organisation are not listed");
   const response = await page.goto("/alerts");
   assert.equal(response.status(), 403);
-  await context.close();
   assert.ok(PASSWORD.length >= 12);
+  await context.close();
 });

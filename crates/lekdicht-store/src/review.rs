@@ -21,7 +21,8 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     roles         TEXT NOT NULL,
     created_at    TEXT NOT NULL,
-    disabled      INTEGER NOT NULL DEFAULT 0
+    -- When the account was disabled; NULL while it is active.
+    disabled_at   TEXT
 );
 
 -- Only the SHA-256 of a session token is stored.
@@ -197,6 +198,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub roles: Vec<String>,
     pub created_at: String,
+    /// Whether the account is disabled (its `disabled_at` is set).
     pub disabled: bool,
 }
 
@@ -426,6 +428,14 @@ pub trait ReviewStore {
     fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
     /// Revokes a token; false when it was not active.
     fn revoke_token(&mut self, id: i64, audit: &NewAudit) -> Result<bool, StoreError>;
+    /// Disables or re-enables an account; disabling also ends all its sessions and revokes all its
+    /// API tokens, in the same transaction. False when there is no such user.
+    fn set_user_disabled(
+        &mut self,
+        id: i64,
+        disabled: bool,
+        audit: &NewAudit,
+    ) -> Result<bool, StoreError>;
 
     /// The review state of one alert.
     fn alert_review(&self, alert_id: &str) -> Result<Option<AlertReviewRow>, StoreError>;
@@ -513,7 +523,7 @@ fn insert_audit(conn: &Connection, a: &NewAudit) -> Result<i64, StoreError> {
     Ok(conn.last_insert_rowid())
 }
 
-const USER_COLUMNS: &str = "u.id, u.organisation, u.username, u.display_name, u.password_hash, u.roles, u.created_at, u.disabled";
+const USER_COLUMNS: &str = "u.id, u.organisation, u.username, u.display_name, u.password_hash, u.roles, u.created_at, u.disabled_at IS NOT NULL";
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     let roles: String = r.get(5)?;
@@ -884,7 +894,7 @@ impl ReviewStore for SqliteStore {
             .query_row(
                 &format!(
                     "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
-                     WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0"
+                     WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
                 ),
                 [token_hash],
                 user_row,
@@ -924,6 +934,38 @@ impl ReviewStore for SqliteStore {
             .map_err(sql(op))?;
         if n == 0 {
             return Ok(false);
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(sql(op))?;
+        Ok(true)
+    }
+
+    fn set_user_disabled(
+        &mut self,
+        id: i64,
+        disabled: bool,
+        audit: &NewAudit,
+    ) -> Result<bool, StoreError> {
+        let op = "disabling or enabling a user";
+        let tx = self.conn_mut().transaction().map_err(sql(op))?;
+        let n = tx
+            .execute(
+                "UPDATE users SET disabled_at = CASE WHEN ?2 THEN COALESCE(disabled_at, ?3) END
+                 WHERE id = ?1",
+                params![id, disabled, ts(audit.at)],
+            )
+            .map_err(sql(op))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])
+                .map_err(sql(op))?;
+            tx.execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                params![id, ts(audit.at)],
+            )
+            .map_err(sql(op))?;
         }
         insert_audit(&tx, audit)?;
         tx.commit().map_err(sql(op))?;
@@ -1351,6 +1393,54 @@ mod tests {
         assert_eq!(pending.len(), 2);
         store.mark_ledgered(&[(pending[0].id, 0)]).unwrap();
         assert_eq!(store.unledgered_audit(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn disabling_ends_sessions_and_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let user = NewUser {
+            organisation: "politie".into(),
+            username: "bert".into(),
+            display_name: "Bert".into(),
+            password_hash: "h".into(),
+            roles: vec!["reviewer".into()],
+        };
+        let id = store
+            .create_user(&user, &audit("user_add"))
+            .unwrap()
+            .unwrap();
+        store
+            .create_session(b"s", id, "csrf", 1_000, &audit("login"))
+            .unwrap();
+        store.create_token(id, "t", b"t", &audit("token")).unwrap();
+        assert!(
+            store
+                .set_user_disabled(id, true, &audit("user_disable"))
+                .unwrap()
+        );
+        assert!(
+            store
+                .session(b"s", 1_000, 10_000, 100_000)
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.token_user(b"t").unwrap().is_none());
+        assert!(store.user_by_username("bert").unwrap().unwrap().disabled);
+        assert!(store.tokens().unwrap()[0].revoked_at.is_some());
+        assert!(
+            store
+                .set_user_disabled(id, false, &audit("user_enable"))
+                .unwrap()
+        );
+        assert!(!store.user_by_username("bert").unwrap().unwrap().disabled);
+        // The revoked token stays revoked after re-enabling.
+        assert!(store.token_user(b"t").unwrap().is_none());
+        assert!(
+            !store
+                .set_user_disabled(id + 100, true, &audit("user_disable"))
+                .unwrap()
+        );
     }
 
     #[test]

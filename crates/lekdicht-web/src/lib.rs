@@ -11,6 +11,8 @@
 //! a seam ([`AuditLedger`]) that the binary implements. This crate holds no detection or review
 //! domain logic of its own, reads no environment and parses no command line.
 
+pub mod admin;
+mod admin_i18n;
 pub mod alerts;
 pub mod api;
 pub mod assets;
@@ -82,6 +84,7 @@ pub fn app(state: AppState) -> Router {
         .merge(reveals::router())
         .merge(audit::router())
         .merge(rules::router())
+        .merge(admin::router())
         .merge(samples::router())
         .merge(cases::router())
         .merge(api::router())

@@ -27,6 +27,8 @@ pub struct Nav {
     pub samples: bool,
     pub cases: bool,
     pub reports: bool,
+    pub users: bool,
+    pub tokens: bool,
 }
 
 /// What the page frame needs.
@@ -59,6 +61,8 @@ impl Page {
                     || u.can(Permission::ViewSampleReport),
                 cases: u.can(Permission::ViewCases),
                 reports: u.can(Permission::ViewReports),
+                users: u.can(Permission::ManageUsers),
+                tokens: u.can(Permission::ManageApiTokens),
             }),
             csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
         }
@@ -138,7 +142,7 @@ async fn login_submit(
                 StatusCode::SEE_OTHER,
                 [
                     (header::SET_COOKIE, auth::session_cookie(&token)),
-                    (header::LOCATION, "/alerts".to_owned()),
+                    (header::LOCATION, "/".to_owned()),
                 ],
             )
                 .into_response());
@@ -179,8 +183,21 @@ async fn logout(State(state): St, user: CurrentUser) -> Result<Response, AppErro
         .into_response())
 }
 
-async fn home(_user: CurrentUser) -> Redirect {
-    Redirect::to("/alerts")
+/// The first page the user's roles open: the alert queue, or else the cases, the samples, the
+/// accounts, the audit trail or the API tokens.
+async fn home(user: CurrentUser) -> Redirect {
+    let first = [
+        (Permission::ViewAlerts, "/alerts"),
+        (Permission::ViewCases, "/cases"),
+        (Permission::ViewSampleReport, "/samples"),
+        (Permission::ManageUsers, "/admin/users"),
+        (Permission::ViewAuditTrail, "/audit"),
+        (Permission::ManageApiTokens, "/admin/tokens"),
+    ]
+    .into_iter()
+    .find(|(permission, _)| user.can(*permission))
+    .map_or("/alerts", |(_, path)| path);
+    Redirect::to(first)
 }
 
 use axum::extract::State;
