@@ -1,6 +1,8 @@
 // The case registry in a real browser (runs after review.test.mjs, which escalates an alert): the
-// investigator opens the case created from that alert, fills in its facts, moves it through its
-// lifecycle to closed, and finds it in the report. Pages are checked with axe-core.
+// investigator opens the case created from that alert, links a second alert by hand, downloads an
+// access's inclusion proof, fills in the facts, moves the case through its lifecycle (recording
+// that the breach notification was sent) to closed, and finds it in the report. Pages are checked
+// with axe-core.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { launch, loginAs, assertAccessible } from "./harness.mjs";
@@ -21,7 +23,34 @@ test("a case from an alert is filled in, closed and counted in the report", asyn
   assert.ok(href, "the escalated alert became a case");
   await page.goto(href);
   await assertAccessible(page, "a case page");
-  assert.ok((await page.locator("#case-evidence-alerts a[href^='/alerts/AL-']").count()) >= 1, "the alert is linked as evidence");
+  const linked = await page.locator("#case-evidence-alerts a[href^='/alerts/AL-']").count();
+  assert.ok(linked >= 1, "the alert is linked as evidence");
+
+  // A second alert of the organisation, linked by its handle.
+  const linkedHandles = await page.locator("#case-evidence-alerts a").allTextContents();
+  await page.goto("/alerts");
+  const handles = (await page.locator("a[href^='/alerts/AL-']").evaluateAll((as) => as.map((a) => a.getAttribute("href").slice("/alerts/".length))))
+    .filter((h) => !linkedHandles.includes(h));
+  assert.ok(handles.length >= 1, "another alert in the queue");
+  await page.goto(href);
+  await page.check("input[name=kind][value=alert]");
+  await page.fill("#case-evidence-reference", handles[0]);
+  await page.click("form[action$='/evidence'] button[type=submit]");
+  await page.waitForURL(/#case-evidence$/);
+  assert.equal(await page.locator("#case-evidence-alerts a[href^='/alerts/AL-']").count(), linked + 1, "the second alert is linked");
+  // An unknown handle is refused with a message.
+  await page.fill("#case-evidence-reference", "AL-does-not-exist");
+  await page.click("form[action$='/evidence'] button[type=submit]");
+  assert.match(await page.locator("#case-evidence-error").textContent(), /signaal/i, "an unknown alert is refused");
+  await assertAccessible(page, "a case page with an evidence error");
+
+  // Each linked access has its inclusion proof in the event ledger.
+  const proofHref = await page.locator("#case-evidence-events a[href$='/proof']").first().getAttribute("href");
+  const proof = await context.request.get(proofHref);
+  assert.equal(proof.status(), 200);
+  const proofJson = await proof.json();
+  assert.ok(Array.isArray(proofJson.inclusion_proof) && proofJson.checkpoint.includes("\n"), "a proof with its signed checkpoint");
+  await page.goto(href);
 
   await page.selectOption("#case-violation", "disclosure");
   await page.selectOption("#case-recipient", "criminal");
@@ -47,6 +76,13 @@ test("a case from an alert is filled in, closed and counted in the report", asyn
     await page.click("form[action$='/status'] button[type=submit]");
     await page.goto(href);
     assert.match(await page.locator("#case-history").textContent(), new RegExp(`naar ${to}`), `moved to ${to}`);
+    if (to === "decided") {
+      // Established unlawful access: the breach duties, and the notification recorded as sent.
+      await assertAccessible(page, "a case page with the data-breach duties");
+      await page.click("form[aria-label^='Melding'] button[type=submit]");
+      await page.goto(href);
+      assert.match(await page.locator("#case-authority-sent").textContent(), /binnen de termijn/, "the notification is recorded in time");
+    }
   }
 
   await page.goto("/reports");

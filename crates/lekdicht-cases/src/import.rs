@@ -28,6 +28,7 @@
 //! | `steps` | list of [`crate::InvestigationStep`] codes |
 //! | `outcome`, `measure` | [`crate::OutcomeKind`] and [`crate::MeasureKind`] codes |
 //! | `established_at` | RFC 3339 time |
+//! | `authority_notified_at`, `subjects_informed_at` | RFC 3339 times: when the data-breach notification and the letters were sent |
 //! | `alerts` | list of alert ids |
 //! | `events` | list of event sequence numbers |
 //!
@@ -72,6 +73,8 @@ pub const COLUMNS: &[&str] = &[
     "outcome",
     "measure",
     "established_at",
+    "authority_notified_at",
+    "subjects_informed_at",
     "alerts",
     "events",
 ];
@@ -364,15 +367,20 @@ impl<'a> Row<'a> {
         );
         let outcome = self.opt("outcome", OutcomeKind::parse, codes(OutcomeKind::codes()));
         let measure = self.opt("measure", MeasureKind::parse, codes(MeasureKind::codes()));
-        let established_at = self.opt(
-            "established_at",
-            |s| {
-                DateTime::parse_from_rfc3339(s)
-                    .ok()
-                    .map(|t| t.with_timezone(&Utc))
-            },
-            || "an RFC 3339 time (2016-05-01T12:00:00Z)".to_owned(),
-        );
+        let mut time = |column: &'static str| {
+            self.opt(
+                column,
+                |s| {
+                    DateTime::parse_from_rfc3339(s)
+                        .ok()
+                        .map(|t| t.with_timezone(&Utc))
+                },
+                || "an RFC 3339 time (2016-05-01T12:00:00Z)".to_owned(),
+            )
+        };
+        let established_at = time("established_at");
+        let authority_notified_at = time("authority_notified_at");
+        let subjects_informed_at = time("subjects_informed_at");
         let events = self.list(
             "events",
             |s| s.parse::<u64>().ok(),
@@ -415,6 +423,8 @@ impl<'a> Row<'a> {
             o.measure = measure.ok()?;
         }
         case.established_at = established_at.ok()?;
+        case.authority_notified_at = authority_notified_at.ok()?;
+        case.subjects_informed_at = subjects_informed_at.ok()?;
         case.alerts = self.list_text("alerts");
         case.events = events.ok()?;
         Some(case)
@@ -470,6 +480,10 @@ fn case_fields(c: &Case) -> Vec<String> {
     let opt = |v: Option<&'static str>| v.unwrap_or("").to_owned();
     let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let yes = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let time = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default()
+    };
     vec![
         c.id.clone(),
         c.organisation.clone(),
@@ -498,9 +512,9 @@ fn case_fields(c: &Case) -> Vec<String> {
         join(&c.steps, |s| s.as_str().to_owned()),
         opt(c.outcome.map(|o| o.kind.as_str())),
         opt(c.outcome.and_then(|o| o.measure).map(|m| m.as_str())),
-        c.established_at
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default(),
+        time(c.established_at),
+        time(c.authority_notified_at),
+        time(c.subjects_informed_at),
         join(&c.alerts, String::clone),
         join(&c.events, u64::to_string),
     ]
@@ -653,6 +667,9 @@ mod tests {
         let mut case = cases[0].case.clone();
         case.systems = vec!["BVH".into(), "BRP".into()];
         case.summary = "a, \"quoted\" summary".into();
+        let at = |h| chrono::TimeZone::with_ymd_and_hms(&Utc, 2016, 5, 2, h, 0, 0).unwrap();
+        case.authority_notified_at = Some(at(9));
+        case.subjects_informed_at = Some(at(15));
         let bytes = cases_to_csv(std::slice::from_ref(&case)).unwrap();
         let (back, errors) = parse_cases_csv(&bytes, None);
         assert!(errors.is_empty(), "{errors:?}");

@@ -31,8 +31,8 @@ pub use breach::{
 pub use import::{COLUMNS, ExportError, ImportedCase, LineError, cases_to_csv, parse_cases_csv};
 pub use model::{Case, Damage, Outcome, StatusChange, Suspect, TransitionError};
 pub use report::{
-    Count, DisclosureSummary, PlaceCount, Report, UNREGISTERED, UnfoundedShare, UnitFigures,
-    UnitRates, YearTrend, build_report,
+    CaseFacts, Count, DisclosureSummary, FactCodes, PlaceCount, Report, UNREGISTERED,
+    UnfoundedShare, UnitFigures, UnitRates, YearTrend, build_report, report_of_cases,
 };
 pub use retention::{EXAMPLE_POLICY, RetentionPolicies, RetentionPolicy, expired, retention_until};
 pub use validate::{FieldError, validate};

@@ -55,6 +55,12 @@ pub struct Case {
     /// transition to `decided` with an established outcome, or registered directly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub established_at: Option<DateTime<Utc>>,
+    /// When the notification of the data breach to the Autoriteit Persoonsgegevens was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority_notified_at: Option<DateTime<Utc>>,
+    /// When the letters to the affected data subjects were sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subjects_informed_at: Option<DateTime<Utc>>,
     /// Linked alerts (ids) as evidence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<String>,
@@ -167,6 +173,8 @@ impl Case {
             steps: Vec::new(),
             outcome: None,
             established_at: None,
+            authority_notified_at: None,
+            subjects_informed_at: None,
             alerts: Vec::new(),
             events: Vec::new(),
             source_alert: None,

@@ -57,12 +57,18 @@ pub struct UnfoundedShare {
     pub share_unfounded: Option<f64>,
 }
 
-/// Cases in one unit involving one system.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Cases and alerts in one unit involving one system.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlaceCount {
     pub unit: String,
     pub system: String,
     pub cases: u64,
+    /// Alerts of the unit's employees with accesses in the system (when unit figures are given).
+    pub alerts: u64,
+    /// The unit's employees (0 when unknown).
+    pub employees: u64,
+    /// `alerts / employees`.
+    pub alerts_per_employee: Option<f64>,
 }
 
 /// Figures about one unit that come from outside the case registry (roster and review).
@@ -77,6 +83,8 @@ pub struct UnitFigures {
     pub alerts_explained: u64,
     /// Decided alerts escalated (to a case).
     pub alerts_escalated: u64,
+    /// Alerts per system their accesses were in (an alert counts once per system).
+    pub alerts_by_system: BTreeMap<String, u64>,
 }
 
 /// Alert and case rates of one unit.
@@ -224,8 +232,96 @@ fn shares(map: HashMap<&str, Tally>) -> Vec<UnfoundedShare> {
     out
 }
 
-/// Builds the report over `cases`, with the unit figures when known.
-pub fn build_report(cases: &[Case], units: &[UnitFigures]) -> Report {
+/// The facts of one case that the report counts: what a store can keep beside each case so that a
+/// report does not have to read whole cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFacts {
+    /// Year of the signal date.
+    pub year: i32,
+    pub organisation: String,
+    pub signal_source: SignalSource,
+    pub violation: Option<ViolationType>,
+    pub recipient: Option<Recipient>,
+    pub outcome: Option<OutcomeKind>,
+    pub unit: Option<String>,
+    pub function: Option<String>,
+    pub systems: Vec<String>,
+}
+
+impl From<&Case> for CaseFacts {
+    fn from(case: &Case) -> Self {
+        CaseFacts {
+            year: case.year(),
+            organisation: case.organisation.clone(),
+            signal_source: case.signal_source,
+            violation: case.violation,
+            recipient: case.recipient,
+            outcome: case.outcome.map(|o| o.kind),
+            unit: case.suspect.unit.clone(),
+            function: case.suspect.function.clone(),
+            systems: case.systems.clone(),
+        }
+    }
+}
+
+/// The stored codes of one case's facts, as a store keeps them (see [`CaseFacts::from_codes`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FactCodes<'a> {
+    /// `YYYY-MM-DD`.
+    pub signal_date: &'a str,
+    pub organisation: &'a str,
+    pub signal_source: Option<&'a str>,
+    pub violation: Option<&'a str>,
+    pub recipient: Option<&'a str>,
+    pub outcome: Option<&'a str>,
+    pub unit: Option<&'a str>,
+    pub function: Option<&'a str>,
+    /// The systems as a JSON array of strings.
+    pub systems: Option<&'a str>,
+}
+
+impl CaseFacts {
+    /// Reads stored codes, naming the first one that is not a known code.
+    pub fn from_codes(codes: FactCodes<'_>) -> Result<CaseFacts, String> {
+        fn code<T>(
+            field: &str,
+            value: Option<&str>,
+            parse: fn(&str) -> Option<T>,
+        ) -> Result<Option<T>, String> {
+            value
+                .map(|v| parse(v).ok_or_else(|| format!("{field}: unknown code {v:?}")))
+                .transpose()
+        }
+        let date = chrono::NaiveDate::parse_from_str(codes.signal_date, "%Y-%m-%d")
+            .map_err(|e| format!("signal_date: {e}"))?;
+        let signal_source = code("signal_source", codes.signal_source, SignalSource::parse)?
+            .ok_or("signal_source: missing")?;
+        let systems = match codes.systems {
+            Some(json) => serde_json::from_str(json).map_err(|e| format!("systems: {e}"))?,
+            None => Vec::new(),
+        };
+        Ok(CaseFacts {
+            year: chrono::Datelike::year(&date),
+            organisation: codes.organisation.to_owned(),
+            signal_source,
+            violation: code("violation", codes.violation, ViolationType::parse)?,
+            recipient: code("recipient", codes.recipient, Recipient::parse)?,
+            outcome: code("outcome", codes.outcome, OutcomeKind::parse)?,
+            unit: codes.unit.map(str::to_owned),
+            function: codes.function.map(str::to_owned),
+            systems,
+        })
+    }
+}
+
+/// Builds the report over whole cases (see [`build_report`]).
+pub fn report_of_cases(cases: &[Case], units: &[UnitFigures]) -> Report {
+    let facts: Vec<CaseFacts> = cases.iter().map(CaseFacts::from).collect();
+    build_report(&facts, units)
+}
+
+/// Builds the report over the facts of the cases, with the unit figures when known.
+pub fn build_report(cases: &[CaseFacts], units: &[UnitFigures]) -> Report {
     let mut by_year: BTreeMap<i32, YearTrend> = BTreeMap::new();
     let mut by_org: HashMap<&str, u64> = HashMap::new();
     let mut by_unit: HashMap<&str, u64> = HashMap::new();
@@ -247,11 +343,11 @@ pub fn build_report(cases: &[Case], units: &[UnitFigures]) -> Report {
     let mut seen_systems: HashSet<&str> = HashSet::new();
 
     for case in cases {
-        let kind = case.outcome.map(|o| o.kind);
-        let unit = case.suspect.unit.as_deref().unwrap_or(UNREGISTERED);
-        let function = case.suspect.function.as_deref().unwrap_or(UNREGISTERED);
-        let year = by_year.entry(case.year()).or_insert_with(|| YearTrend {
-            year: case.year(),
+        let kind = case.outcome;
+        let unit = case.unit.as_deref().unwrap_or(UNREGISTERED);
+        let function = case.function.as_deref().unwrap_or(UNREGISTERED);
+        let year = by_year.entry(case.year).or_insert_with(|| YearTrend {
+            year: case.year,
             ..YearTrend::default()
         });
         year.cases += 1;
@@ -312,17 +408,41 @@ pub fn build_report(cases: &[Case], units: &[UnitFigures]) -> Report {
         disclosure_recipient_none,
     );
 
-    let mut vulnerable_places: Vec<PlaceCount> = places
+    // (cases, alerts, employees) per unit × system.
+    let mut place_figures: HashMap<(&str, &str), (u64, u64, u64)> = places
         .into_iter()
-        .map(|((unit, system), cases)| PlaceCount {
-            unit: unit.to_owned(),
-            system: system.to_owned(),
-            cases,
+        .map(|(place, cases)| (place, (cases, 0, 0)))
+        .collect();
+    for u in units {
+        for (system, &alerts) in &u.alerts_by_system {
+            place_figures
+                .entry((u.unit.as_str(), system.as_str()))
+                .or_default()
+                .1 += alerts;
+        }
+    }
+    let employees: HashMap<&str, u64> = units
+        .iter()
+        .map(|u| (u.unit.as_str(), u.employees))
+        .collect();
+    let mut vulnerable_places: Vec<PlaceCount> = place_figures
+        .into_iter()
+        .map(|((unit, system), (cases, alerts, _))| {
+            let employees = employees.get(unit).copied().unwrap_or(0);
+            PlaceCount {
+                unit: unit.to_owned(),
+                system: system.to_owned(),
+                cases,
+                alerts,
+                employees,
+                alerts_per_employee: ratio(alerts, employees),
+            }
         })
         .collect();
     vulnerable_places.sort_unstable_by(|a, b| {
         b.cases
             .cmp(&a.cases)
+            .then_with(|| b.alerts.cmp(&a.alerts))
             .then_with(|| a.unit.cmp(&b.unit))
             .then_with(|| a.system.cmp(&b.system))
     });
@@ -460,6 +580,16 @@ impl Report {
                 "",
                 "",
             ])?;
+            if p.alerts > 0 {
+                w.write_record([
+                    "vulnerable_place_alerts",
+                    &p.unit,
+                    &p.system,
+                    &p.alerts.to_string(),
+                    &p.employees.to_string(),
+                    &share(p.alerts_per_employee),
+                ])?;
+            }
         }
         for u in &self.unit_rates {
             w.write_record([
@@ -530,8 +660,11 @@ mod tests {
             alerts_decided: 8,
             alerts_explained: 6,
             alerts_escalated: 2,
+            alerts_by_system: [("BVH".to_owned(), 4), ("KMAR-GEO".to_owned(), 5)]
+                .into_iter()
+                .collect(),
         }];
-        let r = build_report(&cases, &units);
+        let r = report_of_cases(&cases, &units);
         assert_eq!(r.total, 4);
         assert_eq!(count(&r.by_year, "2015"), 2);
         assert_eq!(count(&r.by_year, "2016"), 2);
@@ -556,10 +689,19 @@ mod tests {
             PlaceCount {
                 unit: "A".into(),
                 system: "BVH".into(),
-                cases: 2
+                cases: 2,
+                alerts: 4,
+                employees: 50,
+                alerts_per_employee: Some(0.08),
             }
         );
-        assert_eq!(r.vulnerable_places.len(), 3);
+        // A place with alerts and no case yet is listed after those with cases.
+        assert_eq!(r.vulnerable_places.len(), 4);
+        let geo = r.vulnerable_places.last().unwrap();
+        assert_eq!(
+            (geo.system.as_str(), geo.cases, geo.alerts),
+            ("KMAR-GEO", 0, 5)
+        );
         assert_eq!(r.trend[0].unfounded, 1);
         assert_eq!(r.trend[0].established, 1);
         let a = &r.unit_rates[0];
@@ -570,7 +712,49 @@ mod tests {
         let csv = String::from_utf8(r.to_csv().unwrap()).unwrap();
         assert!(csv.starts_with("section,group,subgroup,count,of,share\ntotal,,,4,,\n"));
         assert!(csv.contains("vulnerable_place,A,BVH,2,,\n"), "{csv}");
+        assert!(
+            csv.contains("vulnerable_place_alerts,A,BVH,4,50,0.0800\n"),
+            "{csv}"
+        );
         assert!(csv.contains("unfounded,,,2,3,0.6667\n"), "{csv}");
+    }
+
+    #[test]
+    fn stored_codes_give_the_same_facts_as_the_case() {
+        let mut c = case(
+            2016,
+            "Wijkteam Noord",
+            "agent",
+            Some(OutcomeKind::Dismissal),
+        );
+        c.violation = Some(ViolationType::Disclosure);
+        c.recipient = Some(Recipient::Criminal);
+        c.systems = vec!["BVH".into(), "BRP".into()];
+        let codes = FactCodes {
+            signal_date: "2016-03-01",
+            organisation: &c.organisation,
+            signal_source: Some(c.signal_source.as_str()),
+            violation: Some("disclosure"),
+            recipient: Some("criminal"),
+            outcome: Some("dismissal"),
+            unit: Some("Wijkteam Noord"),
+            function: Some("agent"),
+            systems: Some(r#"["BVH","BRP"]"#),
+        };
+        assert_eq!(CaseFacts::from_codes(codes), Ok(CaseFacts::from(&c)));
+        let bad = FactCodes {
+            outcome: Some("hanged"),
+            ..codes
+        };
+        assert_eq!(
+            CaseFacts::from_codes(bad),
+            Err("outcome: unknown code \"hanged\"".to_owned())
+        );
+        let no_source = FactCodes {
+            signal_source: None,
+            ..codes
+        };
+        assert!(CaseFacts::from_codes(no_source).is_err());
     }
 
     #[test]

@@ -8,32 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The language of labels and generated texts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Lang {
-    #[default]
-    Nl,
-    En,
-}
-
-impl Lang {
-    /// `"nl"` or `"en"`.
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s {
-            "nl" => Some(Lang::Nl),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Nl => "nl",
-            Lang::En => "en",
-        }
-    }
-}
+/// The language of labels and generated texts: the one the review application speaks.
+pub use lekdicht_review::Lang;
 
 macro_rules! vocabulary {
     (

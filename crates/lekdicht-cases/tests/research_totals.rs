@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 use lekdicht_cases::{
-    Case, CaseStatus, Outcome, OutcomeKind, Recipient, SignalSource, ViolationType, build_report,
-    validate,
+    Case, CaseStatus, Outcome, OutcomeKind, Recipient, SignalSource, ViolationType,
+    report_of_cases, validate,
 };
 
 fn case(i: usize, violation: ViolationType, recipient: Option<Recipient>) -> Case {
@@ -76,7 +76,7 @@ fn report_reproduces_219_40_179() {
         assert!(validate(c).is_empty(), "{}: {:?}", c.id, validate(c));
     }
 
-    let report = build_report(&cases, &[]);
+    let report = report_of_cases(&cases, &[]);
     assert_eq!(report.total, 219 + 250 + 30 + 12);
     assert_eq!(report.disclosure.suspicions, 219);
     assert_eq!(report.disclosure.to_criminals, 40);

@@ -10,6 +10,9 @@
 
 mod csv_rows;
 mod error;
+mod fast;
+#[cfg(test)]
+mod fast_props;
 mod record;
 mod source;
 mod stream;

@@ -278,7 +278,7 @@ fn check_text_lengths(obj: &Map<String, Value>) -> Result<(), FieldError> {
 }
 
 /// W3C trace context: `trace_id` is 32 and `span_id` 16 lowercase hex digits, not all zero.
-fn check_trace_context(event: &AccessEvent) -> Result<(), FieldError> {
+pub(crate) fn check_trace_context(event: &AccessEvent) -> Result<(), FieldError> {
     let check = |name: &str, value: &Option<String>, len: usize| match value {
         Some(v)
             if v.len() != len

@@ -10,6 +10,7 @@ use lekdicht_model::RecordKind;
 use serde_json::Value;
 
 use crate::csv_rows::row_to_object;
+use crate::fast::parse_flat_event;
 use crate::record::{Defaults, FieldError, Parsed, parse_object, record_key};
 use crate::{Format, LineError, MAX_LINE_BYTES, SourceError, SourceFile};
 
@@ -174,45 +175,16 @@ impl RecordStream {
     }
 
     fn parse_json_line(&self, line: u64, raw: &[u8]) -> Item {
-        let text = match std::str::from_utf8(raw) {
-            Ok(text) => text,
-            Err(e) => {
-                let error = FieldError {
-                    field: None,
-                    reason: format!(
-                        "line is not valid UTF-8 (bad byte at offset {})",
-                        e.valid_up_to()
-                    ),
-                };
-                return self.bad(line, error, raw.to_vec(), None);
-            }
-        };
-        let obj = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(obj)) => obj,
-            Ok(_) => {
-                let error = FieldError {
-                    field: None,
-                    reason: "line is JSON but not an object".to_owned(),
-                };
-                return self.bad(line, error, raw.to_vec(), None);
-            }
-            Err(e) => {
-                let error = FieldError {
-                    field: None,
-                    reason: format!("broken JSON: {e}"),
-                };
-                return self.bad(line, error, raw.to_vec(), None);
-            }
-        };
-        self.parse_obj(line, obj, raw)
+        match parse_json_bytes(self.source.kind, raw, &self.defaults, true) {
+            Ok(parsed) => Item::Record(line, parsed),
+            Err((error, key)) => self.bad(line, error, raw.to_vec(), key),
+        }
     }
 
     fn parse_obj(&self, line: u64, obj: serde_json::Map<String, Value>, raw: &[u8]) -> Item {
-        let kind: RecordKind = self.source.kind;
-        let key = record_key(kind, &obj);
-        match parse_object(kind, obj, &self.defaults) {
+        match parse_json_object(self.source.kind, obj, &self.defaults) {
             Ok(parsed) => Item::Record(line, parsed),
-            Err(error) => self.bad(line, error, raw.to_vec(), key),
+            Err((error, key)) => self.bad(line, error, raw.to_vec(), key),
         }
     }
 
@@ -276,6 +248,61 @@ impl RecordStream {
         let obj = row_to_object(self.source.kind, &header, &cells);
         Some(Ok(self.parse_obj(line, obj, &raw)))
     }
+}
+
+/// One NDJSON line (without its line ending) as a record, or the error and the record's key when
+/// it could be read. `fast` lets event lines of the common flat shape skip the general path; the
+/// result is the same either way.
+pub(crate) fn parse_json_bytes(
+    kind: RecordKind,
+    raw: &[u8],
+    defaults: &Defaults,
+    fast: bool,
+) -> Result<Parsed, (FieldError, Option<String>)> {
+    let text = std::str::from_utf8(raw).map_err(|e| {
+        let error = FieldError {
+            field: None,
+            reason: format!(
+                "line is not valid UTF-8 (bad byte at offset {})",
+                e.valid_up_to()
+            ),
+        };
+        (error, None)
+    })?;
+    if fast
+        && kind == RecordKind::Events
+        && let Some(record) = parse_flat_event(text, defaults)
+    {
+        return Ok(Parsed::Event(record));
+    }
+    let obj = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(obj)) => obj,
+        Ok(_) => {
+            let error = FieldError {
+                field: None,
+                reason: "line is JSON but not an object".to_owned(),
+            };
+            return Err((error, None));
+        }
+        Err(e) => {
+            let error = FieldError {
+                field: None,
+                reason: format!("broken JSON: {e}"),
+            };
+            return Err((error, None));
+        }
+    };
+    parse_json_object(kind, obj, defaults)
+}
+
+/// One object as a record, or the error and the record's key when it could be read.
+fn parse_json_object(
+    kind: RecordKind,
+    obj: serde_json::Map<String, Value>,
+    defaults: &Defaults,
+) -> Result<Parsed, (FieldError, Option<String>)> {
+    let key = record_key(kind, &obj);
+    parse_object(kind, obj, defaults).map_err(|error| (error, key))
 }
 
 /// The row written back as one CSV line, as close to the input as the CSV reader allows.

@@ -10,7 +10,9 @@
 //! opened from an alert, documented on [`NewCaseFromAlert`].
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{
+    Connection, OptionalExtension, Savepoint, Transaction, TransactionBehavior, params,
+};
 
 use crate::{SqliteStore, StoreError};
 
@@ -66,6 +68,61 @@ CREATE TABLE case_evidence (
 );
 CREATE INDEX case_evidence_by_seq ON case_evidence (seq) WHERE seq IS NOT NULL;
 "#;
+
+/// The assignments that copy a case's report facts out of its JSON record (`NEW.record`).
+macro_rules! report_facts_of_new_record {
+    () => {
+        "UPDATE cases SET
+            r_source = json_extract(NEW.record, '$.signal_source'),
+            r_violation = json_extract(NEW.record, '$.violation'),
+            r_recipient = json_extract(NEW.record, '$.recipient'),
+            r_outcome = json_extract(NEW.record, '$.outcome.kind'),
+            r_unit = json_extract(NEW.record, '$.suspect.unit'),
+            r_function = json_extract(NEW.record, '$.suspect.function'),
+            r_systems = json_extract(NEW.record, '$.systems')
+        WHERE id = NEW.id;"
+    };
+}
+
+/// The report projection (migration 4): the facts that reports count, copied out of each case's
+/// JSON record by triggers whenever a record is written, so that a report over many cases reads a
+/// few short columns instead of parsing every whole record. Existing rows are filled in by
+/// rewriting their records once.
+pub(crate) const REPORT_SCHEMA: &str = concat!(
+    "ALTER TABLE cases ADD COLUMN r_source TEXT;
+ALTER TABLE cases ADD COLUMN r_violation TEXT;
+ALTER TABLE cases ADD COLUMN r_recipient TEXT;
+ALTER TABLE cases ADD COLUMN r_outcome TEXT;
+ALTER TABLE cases ADD COLUMN r_unit TEXT;
+ALTER TABLE cases ADD COLUMN r_function TEXT;
+ALTER TABLE cases ADD COLUMN r_systems TEXT;
+CREATE TRIGGER cases_report_on_insert AFTER INSERT ON cases BEGIN ",
+    report_facts_of_new_record!(),
+    " END;
+CREATE TRIGGER cases_report_on_update AFTER UPDATE OF record ON cases BEGIN ",
+    report_facts_of_new_record!(),
+    " END;
+UPDATE cases SET record = record;"
+);
+
+/// The facts of one case that reports count (see [`CaseStore::case_facts`]), as stored codes:
+/// checking them against the vocabularies is the domain crate's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFactsRow {
+    pub id: String,
+    pub organisation: String,
+    pub status: String,
+    /// `YYYY-MM-DD`.
+    pub signal_date: String,
+    pub signal_source: Option<String>,
+    pub violation: Option<String>,
+    pub recipient: Option<String>,
+    pub outcome: Option<String>,
+    pub unit: Option<String>,
+    pub function: Option<String>,
+    /// The `systems` array as JSON text, when the record has one.
+    pub systems: Option<String>,
+}
 
 /// A case opened from an escalated alert.
 ///
@@ -258,6 +315,10 @@ pub trait CaseStore {
     /// Cases matching `filter`, by signal date then id.
     fn cases(&self, filter: &CaseFilter) -> Result<Vec<CaseRow>, StoreError>;
 
+    /// The report facts of the cases of `organisation` (all organisations when `None`), in no
+    /// particular order.
+    fn case_facts(&self, organisation: Option<&str>) -> Result<Vec<CaseFactsRow>, StoreError>;
+
     /// The ids of all stored cases.
     fn case_ids(&self) -> Result<Vec<String>, StoreError>;
 
@@ -297,8 +358,75 @@ fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The write of one store call: its own IMMEDIATE transaction, or a savepoint inside the
+/// transaction of [`SqliteStore::atomically`].
+enum Write<'c> {
+    Own(Transaction<'c>),
+    Nested(Savepoint<'c>),
+}
+
+impl std::ops::Deref for Write<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Write::Own(tx) => tx,
+            Write::Nested(sp) => sp,
+        }
+    }
+}
+
+impl Write<'_> {
+    fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            Write::Own(tx) => tx.commit(),
+            Write::Nested(sp) => sp.commit(),
+        }
+    }
+}
+
+fn begin(conn: &mut Connection) -> rusqlite::Result<Write<'_>> {
+    if conn.is_autocommit() {
+        conn.transaction_with_behavior(TransactionBehavior::Immediate)
+            .map(Write::Own)
+    } else {
+        conn.savepoint().map(Write::Nested)
+    }
+}
+
+impl SqliteStore {
+    /// Runs `work` in one IMMEDIATE transaction: the case registry's writes and
+    /// [`crate::ReviewStore::record_audit`] inside it commit together or not at all, so that a
+    /// change is never stored without its audit entry. Other writes that open their own
+    /// transaction must not be called inside. `work`'s error (or panic) rolls everything back.
+    pub fn atomically<T, E: From<StoreError>>(
+        &mut self,
+        work: impl FnOnce(&mut SqliteStore) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let op = "running a transaction";
+        self.conn_mut()
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(sql(op))?;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self)));
+        match result {
+            Ok(Ok(value)) => {
+                self.conn_mut().execute_batch("COMMIT").map_err(sql(op))?;
+                Ok(value)
+            }
+            Ok(Err(error)) => {
+                self.conn_mut().execute_batch("ROLLBACK").map_err(sql(op))?;
+                Err(error)
+            }
+            Err(panic) => {
+                let _ = self.conn_mut().execute_batch("ROLLBACK");
+                std::panic::resume_unwind(panic)
+            }
+        }
+    }
+}
+
 /// The next generated id for `year`, counted in the transaction.
-fn next_id(tx: &Transaction<'_>, year: i32, op: &'static str) -> Result<String, StoreError> {
+fn next_id(tx: &Connection, year: i32, op: &'static str) -> Result<String, StoreError> {
     let last: i64 = tx
         .query_row(
             "INSERT INTO case_counters (year, last) VALUES (?1, 1)
@@ -319,7 +447,7 @@ fn year_of(date: &str) -> i32 {
 }
 
 fn insert_evidence(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     case_id: &str,
     evidence: &[NewEvidence],
     by: &str,
@@ -361,11 +489,7 @@ struct History<'a> {
     note: &'a str,
 }
 
-fn insert_history(
-    tx: &Transaction<'_>,
-    h: &History<'_>,
-    op: &'static str,
-) -> Result<(), StoreError> {
+fn insert_history(tx: &Connection, h: &History<'_>, op: &'static str) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO case_history (case_id, from_status, to_status, by_user, at, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -396,10 +520,7 @@ fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
 impl CaseStore for SqliteStore {
     fn open_case_from_alert(&mut self, new: &NewCaseFromAlert) -> Result<String, StoreError> {
         let op = "opening a case from an alert";
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql(op))?;
+        let tx = begin(self.conn_mut()).map_err(sql(op))?;
         let existing: Option<String> = tx
             .query_row(
                 "SELECT id FROM cases WHERE organisation = ?1 AND source_alert = ?2
@@ -443,7 +564,9 @@ impl CaseStore for SqliteStore {
                 to: "registered",
                 by: &new.opened_by,
                 at: &at,
-                note: &format!("opened from alert {}", new.alert_id),
+                // The alert is linked as evidence; its id (which holds the employee's id) stays
+                // out of the free-text note.
+                note: "opened from an escalated alert",
             },
             op,
         )?;
@@ -462,10 +585,7 @@ impl CaseStore for SqliteStore {
 
     fn insert_cases(&mut self, cases: &[NewCaseRow]) -> Result<Vec<String>, StoreError> {
         let op = "registering cases";
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql(op))?;
+        let tx = begin(self.conn_mut()).map_err(sql(op))?;
         let mut ids = Vec::with_capacity(cases.len());
         for case in cases {
             let id = match &case.id {
@@ -518,10 +638,7 @@ impl CaseStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let op = "updating a case";
         let now = stamp(change.map_or_else(Utc::now, |c| c.at));
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql(op))?;
+        let tx = begin(self.conn_mut()).map_err(sql(op))?;
         let n = tx
             .execute(
                 "UPDATE cases SET organisation = ?2, status = ?3, signal_date = ?4,
@@ -593,6 +710,41 @@ impl CaseStore for SqliteStore {
         let mut rows: Vec<CaseRow> = rows.collect::<Result<_, _>>().map_err(sql(op))?;
         rows.sort_unstable_by(|a, b| (&a.signal_date, &a.id).cmp(&(&b.signal_date, &b.id)));
         Ok(rows)
+    }
+
+    fn case_facts(&self, organisation: Option<&str>) -> Result<Vec<CaseFactsRow>, StoreError> {
+        let op = "reading case facts";
+        let query = if organisation.is_some() {
+            "WHERE organisation = ?1"
+        } else {
+            "WHERE ?1 IS NULL"
+        };
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT id, organisation, status, signal_date, r_source, r_violation, r_recipient,
+                        r_outcome, r_unit, r_function, r_systems
+                 FROM cases {query}"
+            ))
+            .map_err(sql(op))?;
+        let rows = stmt
+            .query_map([organisation], |r| {
+                Ok(CaseFactsRow {
+                    id: r.get(0)?,
+                    organisation: r.get(1)?,
+                    status: r.get(2)?,
+                    signal_date: r.get(3)?,
+                    signal_source: r.get(4)?,
+                    violation: r.get(5)?,
+                    recipient: r.get(6)?,
+                    outcome: r.get(7)?,
+                    unit: r.get(8)?,
+                    function: r.get(9)?,
+                    systems: r.get(10)?,
+                })
+            })
+            .map_err(sql(op))?;
+        rows.collect::<Result<_, _>>().map_err(sql(op))
     }
 
     fn case_ids(&self) -> Result<Vec<String>, StoreError> {
@@ -695,10 +847,7 @@ impl CaseStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<Option<u64>, StoreError> {
         let op = "linking evidence";
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql(op))?;
+        let tx = begin(self.conn_mut()).map_err(sql(op))?;
         let exists: Option<i64> = tx
             .query_row("SELECT 1 FROM cases WHERE id = ?1", [case_id], |r| r.get(0))
             .optional()
@@ -719,10 +868,7 @@ impl CaseStore for SqliteStore {
 
     fn purge_cases(&mut self, ids: &[String]) -> Result<PurgeCounts, StoreError> {
         let op = "purging cases";
-        let tx = self
-            .conn_mut()
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql(op))?;
+        let tx = begin(self.conn_mut()).map_err(sql(op))?;
         let mut counts = PurgeCounts::default();
         for id in ids {
             counts.history_rows += tx
@@ -910,5 +1056,155 @@ mod tests {
         assert!(store.case_history("H-1").unwrap().is_empty());
         assert!(store.case_evidence("H-1").unwrap().is_empty());
         assert_eq!(store.case_ids().unwrap(), ["CASE-2015-00001"]);
+    }
+
+    const FULL: &str = r#"{"organisation":"gemeente-x","signal_source":"colleague","violation":"disclosure","recipient":"criminal","outcome":{"kind":"dismissal","measure":null},"suspect":{"unit":"Wijkteam Noord","function":"agent"},"systems":["BVH","BRP"]}"#;
+
+    #[test]
+    fn report_facts_follow_every_write_of_the_record() {
+        let (_dir, mut store) = store();
+        let mut first = new_row(Some("H-1"), "2016-01-01");
+        first.record = FULL.into();
+        store
+            .insert_cases(&[first, new_row(Some("H-2"), "2015-03-01")])
+            .unwrap();
+        let mut facts = store.case_facts(Some("gemeente-x")).unwrap();
+        facts.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(
+            facts[0],
+            CaseFactsRow {
+                id: "H-1".into(),
+                organisation: "gemeente-x".into(),
+                status: "closed".into(),
+                signal_date: "2016-01-01".into(),
+                signal_source: Some("colleague".into()),
+                violation: Some("disclosure".into()),
+                recipient: Some("criminal".into()),
+                outcome: Some("dismissal".into()),
+                unit: Some("Wijkteam Noord".into()),
+                function: Some("agent".into()),
+                systems: Some(r#"["BVH","BRP"]"#.into()),
+            }
+        );
+        // A record without the facts has none.
+        assert_eq!(facts[1].id, "H-2");
+        assert_eq!(facts[1].violation, None);
+        assert_eq!(facts[1].systems, None);
+        assert!(store.case_facts(Some("elsewhere")).unwrap().is_empty());
+        assert_eq!(store.case_facts(None).unwrap().len(), 2);
+
+        // Updating the record updates the facts.
+        let mut row = store.case("H-1").unwrap().unwrap();
+        row.record = FULL.replace("criminal", "media").replace(",\"BRP\"", "");
+        assert!(store.update_case(&row, None).unwrap());
+        let facts = store.case_facts(None).unwrap();
+        let h1 = facts.iter().find(|f| f.id == "H-1").unwrap();
+        assert_eq!(h1.recipient.as_deref(), Some("media"));
+        assert_eq!(h1.systems.as_deref(), Some(r#"["BVH"]"#));
+
+        // A case opened from an alert gets its facts too.
+        let id = store.open_case_from_alert(&from_alert("A-7")).unwrap();
+        let facts = store.case_facts(None).unwrap();
+        let opened = facts.iter().find(|f| f.id == id).unwrap();
+        assert_eq!(
+            opened.signal_source.as_deref(),
+            Some("proactive_log_analysis")
+        );
+    }
+
+    #[test]
+    fn the_report_migration_fills_existing_cases() {
+        let dir = tempfile::tempdir().unwrap();
+        // A database at schema version 3, with one case, as an earlier release left it.
+        {
+            let mut conn =
+                rusqlite::Connection::open(dir.path().join(crate::DATABASE_FILE)).unwrap();
+            let tx = conn.transaction().unwrap();
+            for migration in &crate::schema::MIGRATIONS[..3] {
+                tx.execute_batch(migration).unwrap();
+            }
+            tx.execute(
+                "INSERT INTO cases (id, organisation, status, signal_date, record, created_at, updated_at)
+                 VALUES ('OLD-1', 'gemeente-x', 'closed', '2014-05-06', ?1, 'now', 'now')",
+                [FULL],
+            )
+            .unwrap();
+            tx.pragma_update(None, "user_version", 3).unwrap();
+            tx.commit().unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let facts = store.case_facts(None).unwrap();
+        assert_eq!(facts.len(), 1);
+        assert_eq!(facts[0].outcome.as_deref(), Some("dismissal"));
+        assert_eq!(facts[0].unit.as_deref(), Some("Wijkteam Noord"));
+    }
+
+    #[test]
+    fn atomically_commits_a_change_with_its_audit_entry_or_neither() {
+        use crate::{AuditFilter, NewAudit, ReviewStore};
+        let (_dir, mut store) = store();
+        store
+            .insert_cases(&[new_row(Some("H-1"), "2016-01-01")])
+            .unwrap();
+        let audit = |action: &str| NewAudit {
+            organisation: "gemeente-x".into(),
+            actor: "inv2".into(),
+            action: action.into(),
+            object: "case:H-1".into(),
+            details: serde_json::json!({}),
+            at: Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
+        };
+        let trail = |store: &SqliteStore| {
+            store
+                .audit_trail(&AuditFilter {
+                    organisation: "gemeente-x".into(),
+                    actor: None,
+                    action: None,
+                    limit: 10,
+                })
+                .unwrap()
+                .len()
+        };
+        let mut row = store.case("H-1").unwrap().unwrap();
+        row.status = "under_investigation".into();
+
+        // The audit entry fails after the case was written: neither stays.
+        let failed: Result<(), StoreError> = store.atomically(|s| {
+            assert!(s.update_case(&row, None)?);
+            s.record_audit(&audit("case_update"))?;
+            Err(StoreError::Corrupt {
+                what: "test".into(),
+                reason: "fails on purpose".into(),
+            })
+        });
+        assert!(failed.is_err());
+        assert_eq!(store.case("H-1").unwrap().unwrap().status, "closed");
+        assert_eq!(trail(&store), 0);
+
+        // Both commit together, and nested calls to the case store take part.
+        store
+            .atomically(|s| -> Result<(), StoreError> {
+                assert!(s.update_case(&row, None)?);
+                s.add_evidence(
+                    "H-1",
+                    &[NewEvidence::Alert {
+                        alert_id: "A1".into(),
+                        note: String::new(),
+                    }],
+                    "inv2",
+                    Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap(),
+                )?;
+                s.record_audit(&audit("case_update"))?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            store.case("H-1").unwrap().unwrap().status,
+            "under_investigation"
+        );
+        assert_eq!(store.case_evidence("H-1").unwrap().len(), 2);
+        assert_eq!(trail(&store), 1);
+        // Outside, each call is its own transaction again.
+        assert!(store.update_case(&row, None).unwrap());
     }
 }

@@ -20,8 +20,8 @@ mod sqlite;
 mod types;
 
 pub use cases::{
-    CaseFilter, CaseHistoryRow, CaseRow, CaseStore, EvidenceKind, EvidenceRow, NewCaseFromAlert,
-    NewCaseRow, NewEvidence, PurgeCounts, StatusChangeRow,
+    CaseFactsRow, CaseFilter, CaseHistoryRow, CaseRow, CaseStore, EvidenceKind, EvidenceRow,
+    NewCaseFromAlert, NewCaseRow, NewEvidence, PurgeCounts, StatusChangeRow,
 };
 pub use review::{
     AlertDecision, AlertReviewRow, AuditFilter, AuditRow, DecisionRow, NewAudit, NewReveal,

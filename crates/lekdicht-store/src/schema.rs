@@ -3,7 +3,12 @@
 //! A migration is never edited once released; a change is a new entry at the end.
 
 /// Each entry moves the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[CORE, crate::review::SCHEMA, crate::cases::SCHEMA];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    CORE,
+    crate::review::SCHEMA,
+    crate::cases::SCHEMA,
+    crate::cases::REPORT_SCHEMA,
+];
 
 /// Events, context, quarantine, runs, scores and alerts.
 const CORE: &str = r#"

@@ -7,7 +7,9 @@
 //!
 //! Inserting an event touches only the table and its `(id, system)` key. The access paths by actor,
 //! subject and time are filled in bulk by a *seal* (every [`SEAL_EVERY`] events and at the end of
-//! each run); queries combine them with a scan of the short unsealed tail. This module does
+//! each run); queries combine them with a scan of the short unsealed tail. The writing connection
+//! groups the postings of the events it commits as it goes, so that a seal does not read them back;
+//! after a reopen or a failed batch the seal reads the tail from the table instead. This module does
 //! not decide when a run ends or what the events mean.
 
 use std::collections::HashSet;
@@ -70,6 +72,29 @@ pub struct SqliteStore {
     /// `(kind, key)` of open quarantine entries that carry a key, so that storing a valid version of
     /// the record can resolve them without a query per record.
     open_keys: HashSet<(String, String)>,
+    /// The access paths of the unsealed events this connection wrote, grouped as they are
+    /// committed, so that a seal need not read them back. `None` when unknown (events written before
+    /// this connection opened, or a batch that failed); the seal then reads the tail from the table.
+    pending: Option<PendingSegment>,
+}
+
+/// The postings of the events with `from <= seq < upto`, built as they were written.
+#[derive(Debug, Default)]
+struct PendingSegment {
+    from: u64,
+    upto: u64,
+    actors: SegmentPostings,
+    subjects: SegmentPostings,
+}
+
+impl PendingSegment {
+    fn starting_at(from: u64) -> Self {
+        PendingSegment {
+            from,
+            upto: from,
+            ..PendingSegment::default()
+        }
+    }
 }
 
 impl SqliteStore {
@@ -134,6 +159,8 @@ impl SqliteStore {
                 open_keys.insert(row.map_err(sql("reading the quarantine"))?);
             }
         }
+        let pending =
+            (next_seq == sealed_upto).then(|| PendingSegment::starting_at(next_seq as u64));
         Ok(SqliteStore {
             conn,
             path,
@@ -141,6 +168,7 @@ impl SqliteStore {
             sealed_upto: sealed_upto as u64,
             seal_every: options.seal_every.max(1),
             open_keys,
+            pending,
         })
     }
 
@@ -167,33 +195,16 @@ impl SqliteStore {
             self.sealed_upto = from as u64;
             return Ok(0);
         }
-        let mut actors = SegmentPostings::default();
-        let mut subjects = SegmentPostings::default();
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT seq, time_ms, actor, subject FROM events
-                     WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
-                )
-                .map_err(sql(op))?;
-            let mut rows = stmt.query([from, until]).map_err(sql(op))?;
-            while let Some(row) = rows.next().map_err(sql(op))? {
-                let posting = Posting {
-                    seq: row.get(0).map_err(sql(op))?,
-                    time_ms: row.get(1).map_err(sql(op))?,
-                };
-                let not_text = |e| StoreError::Corrupt {
-                    what: format!("event #{}", posting.seq),
-                    reason: format!("actor or subject is not text: {e}"),
-                };
-                let actor = row.get_ref(2).map_err(sql(op))?;
-                actors.add(actor.as_str().map_err(not_text)?, posting);
-                let subject = row.get_ref(3).map_err(sql(op))?;
-                if let Some(subject) = subject.as_str_or_null().map_err(not_text)? {
-                    subjects.add(subject, posting);
-                }
-            }
-        }
+        // The postings grouped while the events were written, when they cover exactly the tail;
+        // otherwise (events from before this connection, a failed batch) read the tail back.
+        let pending = self
+            .pending
+            .take()
+            .filter(|p| p.from == from as u64 && p.upto == until as u64);
+        let (actors, subjects) = match pending {
+            Some(p) => (p.actors, p.subjects),
+            None => read_postings(&tx, from, until)?,
+        };
         {
             let mut insert = tx
                 .prepare_cached(
@@ -204,7 +215,10 @@ impl SqliteStore {
                 (PostingKind::Actor, actors),
                 (PostingKind::Subject, subjects),
             ] {
-                for (key, entries) in lists.into_blobs() {
+                // In key order, so that consecutive inserts land on neighbouring pages.
+                let mut lists: Vec<(String, Vec<u8>)> = lists.into_blobs().collect();
+                lists.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                for (key, entries) in lists {
                     insert
                         .execute(params![kind.code(), key, from, entries])
                         .map_err(sql(op))?;
@@ -221,6 +235,9 @@ impl SqliteStore {
             .map_err(sql(op))?;
         tx.commit().map_err(sql(op))?;
         self.sealed_upto = until as u64;
+        if self.next_seq == until as u64 {
+            self.pending = Some(PendingSegment::starting_at(self.next_seq));
+        }
         Ok((until - from) as u64)
     }
 
@@ -238,6 +255,43 @@ impl SqliteStore {
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
+}
+
+/// The postings of the events with `from <= seq < until`, read back from the table.
+fn read_postings(
+    tx: &Transaction<'_>,
+    from: i64,
+    until: i64,
+) -> Result<(SegmentPostings, SegmentPostings), StoreError> {
+    let op = "sealing the access paths";
+    let mut actors = SegmentPostings::default();
+    let mut subjects = SegmentPostings::default();
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT seq, time_ms, actor, subject FROM events
+                     WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
+            )
+            .map_err(sql(op))?;
+        let mut rows = stmt.query([from, until]).map_err(sql(op))?;
+        while let Some(row) = rows.next().map_err(sql(op))? {
+            let posting = Posting {
+                seq: row.get(0).map_err(sql(op))?,
+                time_ms: row.get(1).map_err(sql(op))?,
+            };
+            let not_text = |e| StoreError::Corrupt {
+                what: format!("event #{}", posting.seq),
+                reason: format!("actor or subject is not text: {e}"),
+            };
+            let actor = row.get_ref(2).map_err(sql(op))?;
+            actors.add(actor.as_str().map_err(not_text)?, posting);
+            let subject = row.get_ref(3).map_err(sql(op))?;
+            if let Some(subject) = subject.as_str_or_null().map_err(not_text)? {
+                subjects.add(subject, posting);
+            }
+        }
+    }
+    Ok((actors, subjects))
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
@@ -409,13 +463,24 @@ fn write_events(
     batch: &Batch,
     next_seq: &mut u64,
     outcome: &mut BatchOutcome,
+    mut pending: Option<&mut PendingSegment>,
 ) -> Result<Vec<(String, String)>, StoreError> {
     let op = "storing events";
     let mut conflicts = Vec::new();
-    let mut insert = tx
+    // The very first event gets sequence number 0 explicitly; every later one lets SQLite assign
+    // the next rowid (largest + 1, which is `next_seq` since the numbers are dense), so that the row
+    // is appended without a search for its place. ?1 is then bound but unused.
+    let mut first = tx
         .prepare_cached(
             "INSERT INTO events (seq, id, system, time_ms, actor, action, subject, case_id, unresolved, run, record)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (id, system) DO NOTHING",
+        )
+        .map_err(sql(op))?;
+    let mut append = tx
+        .prepare_cached(
+            "INSERT INTO events (id, system, time_ms, actor, action, subject, case_id, unresolved, run, record)
+             VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (id, system) DO NOTHING",
         )
         .map_err(sql(op))?;
@@ -425,6 +490,11 @@ fn write_events(
     for new in &batch.events {
         let e = &new.event;
         let record = canonical_text(&new.canonical, e.id.as_str())?;
+        let insert = if *next_seq == 0 {
+            &mut first
+        } else {
+            &mut append
+        };
         // Bound one by one (no parameter array to build per row): this loop is the ingest hot path.
         insert
             .raw_bind_parameter(1, *next_seq as i64)
@@ -440,7 +510,27 @@ fn write_events(
             .and_then(|()| insert.raw_bind_parameter(11, record))
             .map_err(sql(op))?;
         let changed = insert.raw_execute().map_err(sql(op))?;
+        if changed == 1 && tx.last_insert_rowid() != *next_seq as i64 {
+            return Err(StoreError::Corrupt {
+                what: format!("event {} of system {}", e.id, e.system),
+                reason: format!(
+                    "stored as #{} where #{next_seq} was expected: the events table changed behind this store's back",
+                    tx.last_insert_rowid()
+                ),
+            });
+        }
         if changed == 1 {
+            if let Some(p) = pending.as_deref_mut() {
+                let posting = Posting {
+                    seq: *next_seq as i64,
+                    time_ms: e.time.timestamp_millis(),
+                };
+                p.actors.add(e.actor.as_str(), posting);
+                if let Some(subject) = &e.subject {
+                    p.subjects.add(subject.as_str(), posting);
+                }
+                p.upto = *next_seq + 1;
+            }
             outcome.events.push(EventOutcome::Stored(*next_seq));
             *next_seq += 1;
             continue;
@@ -565,8 +655,21 @@ impl Store for SqliteStore {
         let at = now();
         let mut outcome = BatchOutcome::default();
         let mut next_seq = self.next_seq;
+        // Taken out while the batch is written and put back only once it committed: a batch that
+        // fails leaves no half-grouped postings behind (the next seal reads the tail instead).
+        let mut pending = self
+            .pending
+            .take()
+            .filter(|p| p.from == self.sealed_upto && p.upto == self.next_seq);
         let tx = self.conn.transaction().map_err(sql("starting a batch"))?;
-        let conflicts = write_events(&tx, run, batch, &mut next_seq, &mut outcome)?;
+        let conflicts = write_events(
+            &tx,
+            run,
+            batch,
+            &mut next_seq,
+            &mut outcome,
+            pending.as_mut(),
+        )?;
         write_context(&tx, run, batch, &at, &mut outcome)?;
         let mut resolved_keys = Vec::new();
         {
@@ -648,6 +751,7 @@ impl Store for SqliteStore {
         }
         tx.commit().map_err(sql("committing a batch"))?;
         self.next_seq = next_seq;
+        self.pending = pending;
         for k in resolved_keys {
             self.open_keys.remove(&k);
         }
@@ -1184,5 +1288,132 @@ impl Store for SqliteStore {
             )
             .map_err(sql("writing a setting"))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::NewEvent;
+
+    fn event(n: u64, canonical_ok: bool) -> NewEvent {
+        let line = format!(
+            r#"{{"action":"view","actor":"E{}","id":"x-{n}","subject":"P{}","system":"X","time":"2025-03-14T09:{:02}:00+01:00"}}"#,
+            n % 3,
+            n % 5,
+            n % 60
+        );
+        let event: AccessEvent = serde_json::from_str(&line).unwrap();
+        let mut canonical = line.into_bytes();
+        if !canonical_ok {
+            canonical.push(0xff);
+        }
+        NewEvent {
+            event,
+            canonical,
+            unresolved: Unresolved::default(),
+            file: Arc::from("events.ndjson"),
+            line: n + 1,
+        }
+    }
+
+    fn batch(ns: std::ops::Range<u64>) -> Batch {
+        Batch {
+            events: ns.map(|n| event(n, true)).collect(),
+            ..Batch::default()
+        }
+    }
+
+    /// Every row of the access paths, in a fixed order.
+    fn access_paths(store: &SqliteStore) -> Vec<(i64, String, i64, Vec<u8>)> {
+        let mut stmt = store
+            .conn
+            .prepare("SELECT kind, key, first_seq, entries FROM postings ORDER BY 1, 2, 3")
+            .unwrap();
+        let mut rows: Vec<(i64, String, i64, Vec<u8>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut stmt = store
+            .conn
+            .prepare("SELECT time_ms, seq FROM events_by_time ORDER BY 1, 2")
+            .unwrap();
+        rows.extend(
+            stmt.query_map([], |r| {
+                Ok((
+                    2,
+                    String::new(),
+                    r.get(0)?,
+                    r.get::<_, i64>(1)?.to_le_bytes().to_vec(),
+                ))
+            })
+            .unwrap()
+            .map(Result::unwrap),
+        );
+        rows
+    }
+
+    /// The postings grouped while writing equal those read back from the table, also when a batch
+    /// failed halfway (its events rolled back must not show up in the access paths).
+    #[test]
+    fn grouped_postings_equal_read_back_ones_after_a_failed_batch() {
+        let options = SqliteOptions { seal_every: 1000 };
+        let grouped_dir = tempfile::tempdir().unwrap();
+        let mut grouped = SqliteStore::open_with(grouped_dir.path(), options).unwrap();
+        let run = grouped.begin_run("test").unwrap();
+        grouped.write_batch(run, &batch(0..40)).unwrap();
+        let mut failing = batch(40..60);
+        failing.events.push(event(60, false));
+        assert!(grouped.write_batch(run, &failing).is_err());
+        assert_eq!(grouped.event_count().unwrap(), 40);
+        grouped.write_batch(run, &batch(100..130)).unwrap();
+        assert_eq!(grouped.seal().unwrap(), 70);
+        // Grouping goes on from the seal.
+        grouped.write_batch(run, &batch(200..230)).unwrap();
+        assert_eq!(grouped.seal().unwrap(), 30);
+
+        let read_dir = tempfile::tempdir().unwrap();
+        let mut read = SqliteStore::open_with(read_dir.path(), options).unwrap();
+        let run = read.begin_run("test").unwrap();
+        read.write_batch(run, &batch(0..40)).unwrap();
+        read.write_batch(run, &batch(100..130)).unwrap();
+        drop(read);
+        // Reopened with an unsealed tail: the seal must read it back.
+        let mut read = SqliteStore::open_with(read_dir.path(), options).unwrap();
+        assert!(read.pending.is_none());
+        assert_eq!(read.seal().unwrap(), 70);
+        read.write_batch(run, &batch(200..230)).unwrap();
+        assert_eq!(read.seal().unwrap(), 30);
+
+        let paths = access_paths(&grouped);
+        assert!(paths.len() > 20, "{paths:?}");
+        assert_eq!(paths, access_paths(&read));
+    }
+
+    #[test]
+    fn sequence_numbers_are_dense_from_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let run = store.begin_run("test").unwrap();
+        let first = store.write_batch(run, &batch(0..3)).unwrap();
+        // The same events again and one new one: only the new one gets a number.
+        let again = store.write_batch(run, &batch(2..4)).unwrap();
+        assert_eq!(first.events, [0, 1, 2].map(EventOutcome::Stored).to_vec());
+        assert_eq!(
+            again.events,
+            vec![EventOutcome::Duplicate, EventOutcome::Stored(3)]
+        );
+        let seqs: Vec<i64> = store
+            .conn
+            .prepare("SELECT seq FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(seqs, [0, 1, 2, 3]);
     }
 }

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1/...` for the same operations as the pages (alerts list and detail,
-//! decisions, reveal request and decision, suppression rules, sample draw, judgement and report),
+//! decisions, reveal request and decision, suppression rules, sample draw, judgement and report;
+//! the case registry's routes are in [`crate::api_cases`]),
 //! and its OpenAPI 3 document at `/api/openapi.json` (generated with utoipa).
 //!
 //! Requests authenticate with the session cookie (plus `X-CSRF-Token` for changes) or with
@@ -22,6 +23,7 @@ use crate::alerts::{
     self, AnswerForm, DismissForm, JustificationForm, NoteForm, OrgAlert, QueueQuery, alert_events,
     domain_rules, find_alert, matches_query, org_alerts, suppression_of,
 };
+use crate::api_cases;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::i18n::signal_label;
@@ -552,10 +554,12 @@ impl Modify for BearerAuth {
 /// The OpenAPI document of the JSON API.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "lekdicht review API", description = "Alerts, decisions, reveals, suppression rules and sample audits. Authenticate with `Authorization: Bearer <token>` (`lekdicht token add`) or the session cookie plus `X-CSRF-Token`."),
-    paths(list_alerts, get_alert, dismiss, escalate, justification, answer, request_reveal, list_reveals, approve_reveal, refuse_reveal, list_rules, create_rule, revoke_rule, draw_sample, judge, report),
+    info(title = "lekdicht review API", description = "Alerts, decisions, reveals, suppression rules, sample audits, the case registry and its report. Authenticate with `Authorization: Bearer <token>` (`lekdicht token add`) or the session cookie plus `X-CSRF-Token`."),
+    paths(list_alerts, get_alert, dismiss, escalate, justification, answer, request_reveal, list_reveals, approve_reveal, refuse_reveal, list_rules, create_rule, revoke_rule, draw_sample, judge, report,
+        api_cases::list_cases, api_cases::create_case, api_cases::get_case, api_cases::replace_case, api_cases::move_case, api_cases::link_evidence, api_cases::record_sent, api_cases::evidence_proof, api_cases::report),
     components(schemas(ApiAlert, ApiAlertDetail, ApiReason, ApiEvent, ApiEventReason, ApiDecision, Created, ApiReveal, ApiRule, ApiInterval, ApiStratum, ApiReport,
-        DismissForm, NoteForm, JustificationForm, AnswerForm, RevealForm, DecisionForm, RuleForm, DrawForm, JudgeForm)),
+        DismissForm, NoteForm, JustificationForm, AnswerForm, RevealForm, DecisionForm, RuleForm, DrawForm, JudgeForm,
+        api_cases::ApiCaseSummary, api_cases::ApiCase, api_cases::ApiHistory, api_cases::ApiEvidence, api_cases::MoveRequest, api_cases::EvidenceRequest, api_cases::Linked, api_cases::SentRequest, api_cases::Rejection, api_cases::ApiFieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -95,6 +95,14 @@ pub trait AuditLedger: Send + Sync {
     fn append(&self, records: &[Vec<u8>]) -> Result<u64, LedgerError>;
 }
 
+/// Where a case's linked accesses get their proof of inclusion in the event ledger.
+pub trait EventProofs: Send + Sync {
+    /// The inclusion proof of the event with sequence number (leaf index) `seq` against the
+    /// latest signed checkpoint, as a JSON document that can be checked without lekdicht; `None`
+    /// when no checkpoint covers the event yet.
+    fn inclusion_proof(&self, seq: u64) -> Result<Option<String>, LedgerError>;
+}
+
 /// The bytes of an audit row as the ledger records them (JSON with sorted keys).
 pub fn ledger_record(row: &AuditRow) -> Vec<u8> {
     let details: serde_json::Value =

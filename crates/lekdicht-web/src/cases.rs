@@ -16,7 +16,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,14 +27,15 @@ use lekdicht_cases::{
 };
 use lekdicht_review::{Lang, Permission};
 use lekdicht_store::{
-    CaseFilter, CaseHistoryRow, CaseRow, CaseStore, EvidenceKind, EvidenceRow, NewCaseRow,
-    ReviewStore, SqliteStore, StatusChangeRow, Store, StoredEvent,
+    CaseFactsRow, CaseHistoryRow, CaseRow, CaseStore, EvidenceKind, EvidenceRow, SqliteStore,
+    Store, StoredEvent,
 };
 use serde::Deserialize;
 
 use crate::alerts::alert_key;
 use crate::auth::CurrentUser;
-use crate::cases_i18n::{CaseTexts, case_texts, domain_lang, validation_message};
+use crate::case_ops::{self, Checked};
+use crate::cases_i18n::{CaseTexts, case_texts, validation_message};
 use crate::error::AppError;
 use crate::view::{Page, audit_entry};
 use crate::{AppState, St};
@@ -62,7 +63,7 @@ pub fn case_of(row: &CaseRow, evidence: &[EvidenceRow]) -> Result<Case, AppError
 }
 
 /// The record to store for a case: evidence lives in its own rows, not in the record.
-fn record_of(case: &Case) -> Result<String, AppError> {
+pub(crate) fn record_of(case: &Case) -> Result<String, AppError> {
     let mut stored = case.clone();
     stored.alerts.clear();
     stored.events.clear();
@@ -70,20 +71,27 @@ fn record_of(case: &Case) -> Result<String, AppError> {
 }
 
 /// The stored row of an existing case after a change.
-fn row_of(old: &CaseRow, case: &Case) -> Result<CaseRow, AppError> {
+pub(crate) fn row_of(
+    old: &CaseRow,
+    case: &Case,
+    policies: &RetentionPolicies,
+) -> Result<CaseRow, AppError> {
     Ok(CaseRow {
         status: case.status.as_str().to_owned(),
         signal_date: case.signal_date.to_string(),
         closure_date: case.closure_date.map(|d| d.to_string()),
-        retention_until: lekdicht_cases::retention_until(case, &RetentionPolicies::default())
-            .map(|d| d.to_string()),
+        retention_until: lekdicht_cases::retention_until(case, policies).map(|d| d.to_string()),
         record: record_of(case)?,
         ..old.clone()
     })
 }
 
 /// One case of the user's organisation, or `NotFound`.
-fn org_case(store: &SqliteStore, organisation: &str, id: &str) -> Result<CaseRow, AppError> {
+pub(crate) fn org_case(
+    store: &SqliteStore,
+    organisation: &str,
+    id: &str,
+) -> Result<CaseRow, AppError> {
     store
         .case(id)?
         .filter(|row| row.organisation == organisation)
@@ -96,42 +104,11 @@ fn org_case(store: &SqliteStore, organisation: &str, id: &str) -> Result<CaseRow
 /// A urlencoded body as its pairs, repeated keys kept (checkbox groups).
 pub struct FormData(Vec<(String, String)>);
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl FormData {
     pub fn parse(body: &[u8]) -> FormData {
-        let text = String::from_utf8_lossy(body);
         FormData(
-            text.split('&')
-                .filter(|p| !p.is_empty())
-                .map(|pair| {
-                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    (percent_decode(k), percent_decode(v))
-                })
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
         )
     }
@@ -444,7 +421,7 @@ impl FormView {
         values: CaseForm,
         errors: Vec<FieldMessage>,
     ) -> FormView {
-        let l = domain_lang(lang);
+        let l = lang;
         let one = |v: &str| vec![v.to_owned()];
         FormView {
             action,
@@ -525,7 +502,7 @@ impl FormView {
     }
 }
 
-fn validation(case: &Case) -> Vec<FieldMessage> {
+pub(crate) fn validation(case: &Case) -> Vec<FieldMessage> {
     lekdicht_cases::validate(case)
         .into_iter()
         .map(|e| FieldMessage {
@@ -536,7 +513,7 @@ fn validation(case: &Case) -> Vec<FieldMessage> {
 }
 
 /// Top-level record fields that differ between two versions of a case (for the audit trail).
-fn changed_fields(before: &Case, after: &Case) -> Vec<String> {
+pub(crate) fn changed_fields(before: &Case, after: &Case) -> Vec<String> {
     let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
         (serde_json::to_value(before), serde_json::to_value(after))
     else {
@@ -594,7 +571,7 @@ async fn list(
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewCases)?;
     let ct = case_texts(lang);
-    let l = domain_lang(lang);
+    let l = lang;
     let status = q
         .status
         .as_deref()
@@ -602,15 +579,12 @@ async fn list(
         .map(|s| s.as_str().to_owned());
     let year: Option<i32> = q.year.as_deref().and_then(|y| y.parse().ok());
     let org = user.organisation.clone();
-    let rows = state
+    // The list shows stored columns and report facts only: no whole record is read.
+    let mut rows = state
         .pool
-        .run(move |s| {
-            Ok(s.cases(&CaseFilter {
-                organisation: Some(org),
-                status: None,
-            })?)
-        })
+        .run(move |s| Ok(s.case_facts(Some(&org))?))
         .await?;
+    rows.sort_unstable_by(|a, b| (&a.signal_date, &a.id).cmp(&(&b.signal_date, &b.id)));
     state
         .audit
         .record(audit_entry(
@@ -620,9 +594,9 @@ async fn list(
             serde_json::json!({ "status": status, "year": year }),
         ))
         .await?;
-    let year_of = |row: &CaseRow| row.signal_date.get(..4).and_then(|y| y.parse::<i32>().ok());
+    let year_of = |row: &CaseFactsRow| row.signal_date.get(..4).and_then(|y| y.parse::<i32>().ok());
     let years: BTreeSet<i32> = rows.iter().filter_map(year_of).collect();
-    let matching_rows: Vec<&CaseRow> = rows
+    let matching_rows: Vec<&CaseFactsRow> = rows
         .iter()
         .filter(|row| {
             status.as_deref().is_none_or(|s| s == row.status)
@@ -631,20 +605,22 @@ async fn list(
         .collect();
     let matching = matching_rows.len();
     let mut out = Vec::new();
-    // Newest first; only the rows shown are parsed.
+    // Newest first.
     for row in matching_rows.into_iter().rev().take(MAX_LIST) {
-        let Ok(case) = case_of(row, &[]) else {
-            tracing::warn!(case = %row.id, "unreadable case record");
-            continue;
-        };
+        fn label(code: &Option<String>, parse: impl Fn(&str) -> Option<&'static str>) -> String {
+            code.as_deref()
+                .map_or("–".to_owned(), |c| parse(c).unwrap_or(c).to_owned())
+        }
         out.push(ListRow {
             id: row.id.clone(),
             status: row.status.clone(),
-            status_label: case.status.label(l),
+            status_label: CaseStatus::parse(&row.status).map_or("–", |s| s.label(l)),
             signal_date: row.signal_date.clone(),
-            violation: case.violation.map_or("–", |v| v.label(l)).to_owned(),
-            unit: case.suspect.unit.clone().unwrap_or_else(|| "–".to_owned()),
-            outcome: case.outcome.map_or("–", |o| o.kind.label(l)).to_owned(),
+            violation: label(&row.violation, |c| {
+                ViolationType::parse(c).map(|v| v.label(l))
+            }),
+            unit: row.unit.clone().unwrap_or_else(|| "–".to_owned()),
+            outcome: label(&row.outcome, |c| OutcomeKind::parse(c).map(|o| o.label(l))),
         });
     }
     crate::view::render(&ListPage {
@@ -720,60 +696,28 @@ async fn create(
     user.require(Permission::WorkCases)?;
     let ct = case_texts(lang);
     let form = CaseForm::from_data(&FormData::parse(&body));
-    let now = Utc::now();
     let mut case = Case::new(
         &user.organisation,
         SignalSource::Colleague,
-        now.date_naive(),
+        Utc::now().date_naive(),
     );
     let mut errors = form.apply(&mut case, ct);
-    errors.extend(validation(&case));
-    if !errors.is_empty() {
-        return render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &NewPage {
-                page: Page::new(lang, ct.new_case, Some(&user)),
-                ct,
-                form: FormView::new(lang, "/cases/new".into(), ct.create_button, form, errors),
-            },
-        );
+    if errors.is_empty() {
+        match case_ops::create_case(&state, &user, case).await? {
+            Checked::Done(id) => return Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+            Checked::Rejected(rejected) => errors = rejected,
+        }
+    } else {
+        errors.extend(validation(&case));
     }
-    case.opened_by = Some(user.username.clone());
-    case.opened_at = Some(now);
-    let row = NewCaseRow {
-        id: None,
-        organisation: user.organisation.clone(),
-        status: case.status.as_str().to_owned(),
-        signal_date: case.signal_date.to_string(),
-        closure_date: case.closure_date.map(|d| d.to_string()),
-        retention_until: lekdicht_cases::retention_until(&case, &RetentionPolicies::default())
-            .map(|d| d.to_string()),
-        source_alert: None,
-        record: record_of(&case)?,
-        created_by: user.username.clone(),
-        at: now,
-        note: String::new(),
-        evidence: Vec::new(),
-    };
-    let u = user.clone();
-    let id = state
-        .pool
-        .run(move |s| {
-            let id = s
-                .insert_cases(std::slice::from_ref(&row))?
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::internal("the store returned no case id"))?;
-            s.record_audit(&audit_entry(
-                &u,
-                "case_create",
-                &format!("case:{id}"),
-                serde_json::json!({ "case": id, "status": row.status }),
-            ))?;
-            Ok(id)
-        })
-        .await?;
-    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+    render_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &NewPage {
+            page: Page::new(lang, ct.new_case, Some(&user)),
+            ct,
+            form: FormView::new(lang, "/cases/new".into(), ct.create_button, form, errors),
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -820,6 +764,12 @@ pub struct BreachView {
     pub established_at: String,
     pub deadline: String,
     pub overdue: bool,
+    /// When the notification to the authority was sent, and whether in time.
+    pub authority_sent: Option<String>,
+    /// When the letters to the data subjects were sent.
+    pub subjects_sent: Option<String>,
+    /// Now, as the default of the "sent at" fields (`YYYY-MM-DDTHH:MM`, UTC).
+    pub now_input: String,
     pub subjects: Vec<SubjectRow>,
     pub notification: String,
     pub letters: Vec<Letter>,
@@ -841,20 +791,28 @@ struct CasePage {
     breach: Option<BreachView>,
     breach_pending: bool,
     can_work: bool,
+    /// Whether linked accesses have downloadable inclusion proofs.
+    proofs: bool,
+    evidence_errors: Vec<String>,
+    sent_errors: Vec<String>,
     form: FormView,
     moves: Vec<Opt>,
     status_errors: Vec<String>,
 }
 
-struct CaseData {
-    row: CaseRow,
-    case: Case,
-    history: Vec<CaseHistoryRow>,
-    evidence: Vec<EvidenceRow>,
-    events: HashMap<u64, StoredEvent>,
+pub(crate) struct CaseData {
+    pub row: CaseRow,
+    pub case: Case,
+    pub history: Vec<CaseHistoryRow>,
+    pub evidence: Vec<EvidenceRow>,
+    pub events: HashMap<u64, StoredEvent>,
 }
 
-fn load_case(store: &SqliteStore, organisation: &str, id: &str) -> Result<CaseData, AppError> {
+pub(crate) fn load_case(
+    store: &SqliteStore,
+    organisation: &str,
+    id: &str,
+) -> Result<CaseData, AppError> {
     let row = org_case(store, organisation, id)?;
     let evidence = store.case_evidence(id)?;
     let history = store.case_history(id)?;
@@ -884,6 +842,35 @@ fn load_case(store: &SqliteStore, organisation: &str, id: &str) -> Result<CaseDa
 struct Rejected {
     form: Option<(CaseForm, Vec<FieldMessage>)>,
     status_errors: Vec<String>,
+    evidence_errors: Vec<String>,
+    sent_errors: Vec<String>,
+}
+
+/// Where the messages of a rejected change show on the case page.
+#[derive(Debug, Clone, Copy)]
+enum Section {
+    Status,
+    Evidence,
+    Sent,
+}
+
+impl Rejected {
+    fn in_section(section: Section, errors: Vec<String>) -> Rejected {
+        let mut rejected = Rejected::default();
+        match section {
+            Section::Status => rejected.status_errors = errors,
+            Section::Evidence => rejected.evidence_errors = errors,
+            Section::Sent => rejected.sent_errors = errors,
+        }
+        rejected
+    }
+
+    fn is_empty(&self) -> bool {
+        self.form.is_none()
+            && self.status_errors.is_empty()
+            && self.evidence_errors.is_empty()
+            && self.sent_errors.is_empty()
+    }
 }
 
 fn stamp(s: &str) -> String {
@@ -910,7 +897,7 @@ async fn show_case(
 ) -> Result<Response, AppError> {
     user.require(Permission::ViewCases)?;
     let ct = case_texts(lang);
-    let l = domain_lang(lang);
+    let l = lang;
     let org = user.organisation.clone();
     let data = state.pool.run(move |s| load_case(s, &org, &id)).await?;
     state
@@ -1124,7 +1111,7 @@ async fn show_case(
         });
     }
     let (breach, breach_pending) = breach_view(c, &data.history, &accesses, ct, lang);
-    let status = if rejected.form.is_none() && rejected.status_errors.is_empty() {
+    let status = if rejected.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -1146,6 +1133,9 @@ async fn show_case(
         breach,
         breach_pending,
         can_work: user.can(Permission::WorkCases),
+        proofs: state.proofs.is_some(),
+        evidence_errors: rejected.evidence_errors.clone(),
+        sent_errors: rejected.sent_errors.clone(),
         form: FormView::new(
             lang,
             format!("/cases/{}/edit", data.row.id),
@@ -1200,12 +1190,30 @@ fn breach_view(
     let Ok(n) = lekdicht_cases::notification(&case, accesses, &contact) else {
         return (None, true);
     };
-    let l = domain_lang(lang);
+    let l = lang;
     let time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     let view = BreachView {
         established_at: time(n.established_at),
         deadline: time(n.deadline),
-        overdue: lekdicht_cases::is_overdue(n.established_at, None, Utc::now()),
+        overdue: lekdicht_cases::is_overdue(
+            n.established_at,
+            case.authority_notified_at,
+            Utc::now(),
+        ),
+        authority_sent: case.authority_notified_at.map(|t| {
+            let within = t <= n.deadline;
+            format!(
+                "{} ({})",
+                time(t),
+                if within {
+                    ct.sent_on_time
+                } else {
+                    ct.sent_late
+                }
+            )
+        }),
+        subjects_sent: case.subjects_informed_at.map(time),
+        now_input: Utc::now().format("%Y-%m-%dT%H:%M").to_string(),
         subjects: n
             .subject_list
             .iter()
@@ -1226,12 +1234,6 @@ fn breach_view(
 // ---------------------------------------------------------------------------------------------
 // Changes
 
-/// What a change came to inside the store call.
-enum Change {
-    Saved,
-    Rejected(Box<Rejected>),
-}
-
 async fn edit(
     State(state): St,
     Extension(lang): Extension<Lang>,
@@ -1242,38 +1244,41 @@ async fn edit(
     user.require(Permission::WorkCases)?;
     let ct = case_texts(lang);
     let form = CaseForm::from_data(&FormData::parse(&body));
-    let u = user.clone();
-    let case_id = id.clone();
-    let outcome = state
-        .pool
-        .run(move |s| {
-            let row = org_case(s, &u.organisation, &case_id)?;
-            let before = case_of(&row, &[])?;
-            let mut after = before.clone();
-            let mut errors = form.apply(&mut after, ct);
-            errors.extend(validation(&after));
-            if !errors.is_empty() {
-                return Ok(Change::Rejected(Box::new(Rejected {
-                    form: Some((form, errors)),
-                    status_errors: Vec::new(),
-                })));
-            }
-            let changed = changed_fields(&before, &after);
-            if !s.update_case(&row_of(&row, &after)?, None)? {
-                return Err(AppError::NotFound);
-            }
-            s.record_audit(&audit_entry(
-                &u,
-                "case_update",
-                &format!("case:{}", row.id),
-                serde_json::json!({ "case": row.id, "fields": changed }),
-            ))?;
-            Ok(Change::Saved)
-        })
-        .await?;
-    match outcome {
-        Change::Saved => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Change::Rejected(r) => show_case(&state, lang, &user, id, *r).await,
+    let applied = form.clone();
+    match case_ops::change_facts(&state, &user, &id, move |case| applied.apply(case, ct)).await? {
+        Checked::Done(()) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Checked::Rejected(errors) => {
+            let rejected = Rejected {
+                form: Some((form, errors)),
+                ..Rejected::default()
+            };
+            show_case(&state, lang, &user, id, rejected).await
+        }
+    }
+}
+
+/// Goes back to the case page (at `anchor`) after a change, or shows it again with the messages.
+async fn after_change<T>(
+    state: &AppState,
+    lang: Lang,
+    user: &CurrentUser,
+    id: String,
+    (section, anchor): (Section, &str),
+    checked: Checked<T>,
+) -> Result<Response, AppError> {
+    match checked {
+        Checked::Done(_) => Ok(Redirect::to(&format!("/cases/{id}{anchor}")).into_response()),
+        Checked::Rejected(errors) => {
+            let messages = errors.into_iter().map(|e| e.message).collect();
+            show_case(
+                state,
+                lang,
+                user,
+                id,
+                Rejected::in_section(section, messages),
+            )
+            .await
+        }
     }
 }
 
@@ -1287,62 +1292,96 @@ async fn change_status(
     user.require(Permission::WorkCases)?;
     let ct = case_texts(lang);
     let data = FormData::parse(&body);
-    let to = CaseStatus::parse(&data.get("to"));
-    let note = data.get("note");
-    let u = user.clone();
-    let case_id = id.clone();
-    let outcome = state
-        .pool
-        .run(move |s| {
-            let row = org_case(s, &u.organisation, &case_id)?;
-            let reject = |messages: Vec<String>| {
-                Ok(Change::Rejected(Box::new(Rejected {
-                    form: None,
-                    status_errors: messages,
-                })))
-            };
-            let Some(to) = to else {
-                return reject(vec![format!("{}: {}", ct.new_status, ct.bad_choice)]);
-            };
-            let mut case = case_of(&row, &[])?;
-            let now = Utc::now();
-            let change = match case.transition(to, &u.username, now, &note) {
-                Ok(change) => change,
-                Err(e) => return reject(vec![e.to_string()]),
-            };
-            let errors = validation(&case);
-            if !errors.is_empty() {
-                return reject(errors.into_iter().map(|e| e.message).collect());
-            }
-            let from = change.from.unwrap_or(to);
-            let history = StatusChangeRow {
-                from_status: from.as_str().to_owned(),
-                to_status: to.as_str().to_owned(),
-                by: u.username.clone(),
-                at: now,
-                note: note.clone(),
-            };
-            if !s.update_case(&row_of(&row, &case)?, Some(&history))? {
-                return Err(AppError::NotFound);
-            }
-            s.record_audit(&audit_entry(
-                &u,
-                "case_transition",
-                &format!("case:{}", row.id),
-                serde_json::json!({
-                    "case": row.id,
-                    "from": from.as_str(),
-                    "to": to.as_str(),
-                    "note": note,
-                }),
-            ))?;
-            Ok(Change::Saved)
-        })
-        .await?;
-    match outcome {
-        Change::Saved => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Change::Rejected(r) => show_case(&state, lang, &user, id, *r).await,
-    }
+    let Some(to) = CaseStatus::parse(&data.get("to")) else {
+        let errors = vec![format!("{}: {}", ct.new_status, ct.bad_choice)];
+        let rejected = Rejected::in_section(Section::Status, errors);
+        return show_case(&state, lang, &user, id, rejected).await;
+    };
+    let checked = case_ops::move_case(&state, &user, &id, to, &data.get("note")).await?;
+    after_change(&state, lang, &user, id, (Section::Status, ""), checked).await
+}
+
+async fn link_evidence(
+    State(state): St,
+    Extension(lang): Extension<Lang>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    user.require(Permission::WorkCases)?;
+    let ct = case_texts(lang);
+    let data = FormData::parse(&body);
+    let reference = data.get("reference");
+    let what = match data.get("kind").as_str() {
+        "alert" => case_ops::EvidenceRef::Alert(&reference),
+        "event" => case_ops::EvidenceRef::Event(&reference),
+        _ => {
+            let errors = vec![ct.evidence_bad_kind.to_owned()];
+            let rejected = Rejected::in_section(Section::Evidence, errors);
+            return show_case(&state, lang, &user, id, rejected).await;
+        }
+    };
+    let checked = case_ops::link_evidence(&state, &user, &id, what, &data.get("note"), ct).await?;
+    let place = (Section::Evidence, "#case-evidence");
+    after_change(&state, lang, &user, id, place, checked).await
+}
+
+/// The value of a `datetime-local` field (`YYYY-MM-DDTHH:MM`, seconds optional), read as UTC.
+fn parse_utc_minute(text: &str) -> Option<DateTime<Utc>> {
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .map(|t| t.and_utc())
+}
+
+async fn record_sent(
+    State(state): St,
+    Extension(lang): Extension<Lang>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    user.require(Permission::WorkCases)?;
+    let ct = case_texts(lang);
+    let data = FormData::parse(&body);
+    let what = case_ops::Sent::parse(&data.get("what"));
+    let at = parse_utc_minute(&data.get("at"));
+    let (Some(what), Some(at)) = (what, at) else {
+        let message = if what.is_none() {
+            ct.bad_choice
+        } else {
+            ct.sent_bad_time
+        };
+        let rejected = Rejected::in_section(Section::Sent, vec![message.to_owned()]);
+        return show_case(&state, lang, &user, id, rejected).await;
+    };
+    let checked = case_ops::record_sent(&state, &user, &id, what, at, ct).await?;
+    after_change(
+        &state,
+        lang,
+        &user,
+        id,
+        (Section::Sent, "#case-breach"),
+        checked,
+    )
+    .await
+}
+
+async fn evidence_proof(
+    State(state): St,
+    user: CurrentUser,
+    Path((id, seq)): Path<(String, u64)>,
+) -> Result<Response, AppError> {
+    let proof = case_ops::evidence_proof(&state, &user, &id, seq).await?;
+    let file = format!("attachment; filename=\"{id}-access-{seq}-proof.json\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, file),
+        ],
+        proof,
+    )
+        .into_response())
 }
 
 /// The routes of the case pages and of the reports.
@@ -1353,6 +1392,9 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}", get(case_page))
         .route("/cases/{id}/edit", post(edit))
         .route("/cases/{id}/status", post(change_status))
+        .route("/cases/{id}/evidence", post(link_evidence))
+        .route("/cases/{id}/evidence/{seq}/proof", get(evidence_proof))
+        .route("/cases/{id}/sent", post(record_sent))
         .merge(crate::reports::router())
 }
 

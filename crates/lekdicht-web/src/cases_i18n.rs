@@ -1,7 +1,6 @@
 //! The interface strings of the case pages and the reports, once per language ([`CaseTexts`],
-//! picked by [`case_texts`]), the mapping of the page language onto the case crate's language,
-//! and Dutch wording for the case crate's validation messages. No formatting logic lives here;
-//! vocabulary labels come from `lekdicht-cases` itself.
+//! picked by [`case_texts`]), and Dutch wording for the case crate's validation messages. No
+//! formatting logic lives here; vocabulary labels come from `lekdicht-cases` itself.
 
 use lekdicht_review::Lang;
 
@@ -133,6 +132,31 @@ pub struct CaseTexts {
     pub bad_number: &'static str,
     pub bad_choice: &'static str,
     pub generated: &'static str,
+    pub add_evidence: &'static str,
+    pub evidence_kind: &'static str,
+    pub evidence_kind_alert: &'static str,
+    pub evidence_kind_event: &'static str,
+    pub evidence_reference: &'static str,
+    pub evidence_note: &'static str,
+    pub evidence_button: &'static str,
+    pub evidence_unknown_alert: &'static str,
+    pub evidence_unknown_event: &'static str,
+    pub evidence_bad_kind: &'static str,
+    pub proof: &'static str,
+    pub proof_download: &'static str,
+    pub sent_title: &'static str,
+    pub authority_notified: &'static str,
+    pub subjects_informed: &'static str,
+    pub not_sent: &'static str,
+    pub sent_on_time: &'static str,
+    pub sent_late: &'static str,
+    pub sent_at: &'static str,
+    pub record_authority: &'static str,
+    pub record_subjects: &'static str,
+    pub sent_bad_time: &'static str,
+    pub sent_in_future: &'static str,
+    pub sent_before_established: &'static str,
+    pub no_ledger: &'static str,
 }
 
 pub static NL: CaseTexts = CaseTexts {
@@ -262,6 +286,31 @@ pub static NL: CaseTexts = CaseTexts {
     bad_number: "geen geldig getal",
     bad_choice: "onbekende keuze",
     generated: "Opgesteld op",
+    add_evidence: "Bewijs koppelen",
+    evidence_kind: "Soort",
+    evidence_kind_alert: "Signaal (kenmerk zoals op de signaalpagina)",
+    evidence_kind_event: "Raadpleging (volgnummer, zoals #1234)",
+    evidence_reference: "Kenmerk of volgnummer",
+    evidence_note: "Toelichting",
+    evidence_button: "Koppelen",
+    evidence_unknown_alert: "Geen signaal met dit kenmerk in uw organisatie.",
+    evidence_unknown_event: "Geen raadpleging met dit volgnummer in uw organisatie.",
+    evidence_bad_kind: "Kies een soort bewijs.",
+    proof: "Bewijs in het grootboek",
+    proof_download: "inclusiebewijs (JSON)",
+    sent_title: "Verzonden",
+    authority_notified: "Melding aan de Autoriteit Persoonsgegevens verzonden",
+    subjects_informed: "Brieven aan betrokkenen verzonden",
+    not_sent: "nog niet vastgelegd",
+    sent_on_time: "binnen de termijn",
+    sent_late: "na de termijn",
+    sent_at: "Verzonden op (UTC)",
+    record_authority: "Melding als verzonden vastleggen",
+    record_subjects: "Brieven als verzonden vastleggen",
+    sent_bad_time: "Geef datum en tijd als JJJJ-MM-DD UU:MM.",
+    sent_in_future: "Dit tijdstip ligt in de toekomst.",
+    sent_before_established: "Dit tijdstip ligt voor het vaststellen van de inbreuk.",
+    no_ledger: "Er is geen grootboek bij deze gegevens.",
 };
 
 pub static EN: CaseTexts = CaseTexts {
@@ -391,6 +440,31 @@ pub static EN: CaseTexts = CaseTexts {
     bad_number: "not a valid number",
     bad_choice: "unknown choice",
     generated: "Drawn up on",
+    add_evidence: "Link evidence",
+    evidence_kind: "Kind",
+    evidence_kind_alert: "Alert (handle as on the alert page)",
+    evidence_kind_event: "Access (sequence number, such as #1234)",
+    evidence_reference: "Handle or sequence number",
+    evidence_note: "Note",
+    evidence_button: "Link",
+    evidence_unknown_alert: "No alert with this handle in your organisation.",
+    evidence_unknown_event: "No access with this sequence number in your organisation.",
+    evidence_bad_kind: "Choose a kind of evidence.",
+    proof: "Ledger proof",
+    proof_download: "inclusion proof (JSON)",
+    sent_title: "Sent",
+    authority_notified: "Notification to the Autoriteit Persoonsgegevens sent",
+    subjects_informed: "Letters to data subjects sent",
+    not_sent: "not recorded yet",
+    sent_on_time: "within the deadline",
+    sent_late: "after the deadline",
+    sent_at: "Sent at (UTC)",
+    record_authority: "Record the notification as sent",
+    record_subjects: "Record the letters as sent",
+    sent_bad_time: "Give date and time as YYYY-MM-DD HH:MM.",
+    sent_in_future: "This time is in the future.",
+    sent_before_established: "This time is before the breach was established.",
+    no_ledger: "There is no ledger with this data.",
 };
 
 /// The strings of `lang`.
@@ -398,14 +472,6 @@ pub fn case_texts(lang: Lang) -> &'static CaseTexts {
     match lang {
         Lang::Nl => &NL,
         Lang::En => &EN,
-    }
-}
-
-/// The case crate's language for the page language.
-pub fn domain_lang(lang: Lang) -> lekdicht_cases::Lang {
-    match lang {
-        Lang::Nl => lekdicht_cases::Lang::Nl,
-        Lang::En => lekdicht_cases::Lang::En,
     }
 }
 

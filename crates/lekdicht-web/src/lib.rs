@@ -7,17 +7,20 @@
 //! the audit trail of everything users do. Every page needs a login; every permission is checked
 //! on the server with `lekdicht_review::allowed`; a user sees only their own organisation.
 //!
-//! Storage goes through `lekdicht-store` on blocking threads ([`pool::Pool`]); the audit ledger is
-//! a seam ([`AuditLedger`]) that the binary implements. This crate holds no detection or review
+//! Storage goes through `lekdicht-store` on blocking threads ([`pool::Pool`]); the audit ledger and
+//! the event ledger's inclusion proofs are seams ([`AuditLedger`], [`EventProofs`]) that the
+//! binary implements. This crate holds no detection or review
 //! domain logic of its own, reads no environment and parses no command line.
 
 pub mod admin;
 mod admin_i18n;
 pub mod alerts;
 pub mod api;
+pub mod api_cases;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod case_ops;
 pub mod cases;
 mod cases_i18n;
 pub mod chart;
@@ -40,7 +43,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use lekdicht_review::{Lang, Pseudonymizer};
 
-pub use audit::{AuditLedger, AuditWriter, LedgerError, spawn_ledger_worker};
+pub use audit::{AuditLedger, AuditWriter, EventProofs, LedgerError, spawn_ledger_worker};
 pub use directory::Directory;
 pub use error::AppError;
 pub use pool::Pool;
@@ -53,6 +56,10 @@ pub struct AppState {
     pub directory: Arc<Directory>,
     /// Group-commit writer of page-view audit entries.
     pub audit: AuditWriter,
+    /// The organisations' retention policies for cases (the built-in default unless set).
+    pub retention: Arc<lekdicht_cases::RetentionPolicies>,
+    /// Inclusion proofs of a case's linked accesses, when there is an event ledger.
+    pub proofs: Option<Arc<dyn EventProofs>>,
 }
 
 impl AppState {
@@ -71,7 +78,21 @@ impl AppState {
             pool,
             pseudonyms: Arc::new(Pseudonymizer::new(key)),
             directory: Arc::new(Directory::new(&records)),
+            retention: Arc::new(lekdicht_cases::RetentionPolicies::default()),
+            proofs: None,
         })
+    }
+
+    /// Uses `policies` for the retention dates of cases.
+    pub fn with_retention(mut self, policies: lekdicht_cases::RetentionPolicies) -> AppState {
+        self.retention = Arc::new(policies);
+        self
+    }
+
+    /// Offers inclusion proofs of linked accesses from `proofs`.
+    pub fn with_proofs(mut self, proofs: Arc<dyn EventProofs>) -> AppState {
+        self.proofs = Some(proofs);
+        self
     }
 }
 
@@ -88,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .merge(samples::router())
         .merge(cases::router())
         .merge(api::router())
+        .merge(api_cases::router())
         .merge(assets::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -5,8 +5,8 @@
 //! same figures in tables beside them. The same report downloads as CSV (`/reports.csv`) and as
 //! a plain PDF of text lines (`/reports.pdf`).
 //!
-//! The figures come from `lekdicht_cases::build_report`; this module loads the organisation's
-//! cases, renders and lays out text. It draws no conclusions and computes no figures of its own
+//! The figures come from `lekdicht_cases::build_report` over the report facts the store keeps
+//! beside each case (no whole case is read); this module loads them, renders and lays out text. It draws no conclusions and computes no figures of its own
 //! besides the per-unit alert counts it hands to the report.
 
 use std::collections::BTreeMap;
@@ -19,15 +19,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
 use lekdicht_cases::{
-    Case, Count, OutcomeKind, Recipient, Report, SignalSource, UNREGISTERED, UnfoundedShare,
-    UnitFigures, ViolationType,
+    CaseFacts, Count, FactCodes, OutcomeKind, Recipient, Report, SignalSource, UNREGISTERED,
+    UnfoundedShare, UnitFigures, ViolationType,
 };
 use lekdicht_review::{Lang, Permission};
-use lekdicht_store::{CaseFilter, CaseStore, SqliteStore, Store};
+use lekdicht_store::{CaseStore, SqliteStore, Store};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use crate::auth::CurrentUser;
-use crate::cases_i18n::{CaseTexts, case_texts, domain_lang};
+use crate::cases_i18n::{CaseTexts, case_texts};
 use crate::directory::Directory;
 use crate::error::AppError;
 use crate::view::{Page, audit_entry, render};
@@ -36,45 +36,57 @@ use crate::{AppState, St};
 /// Most rows of one table on the page and in the PDF (the CSV has them all).
 pub const MAX_ROWS: usize = 50;
 
-/// The organisation's cases (unreadable records are skipped and logged).
-pub fn org_cases(store: &SqliteStore, organisation: &str) -> Result<Vec<Case>, AppError> {
-    let rows = store.cases(&CaseFilter {
-        organisation: Some(organisation.to_owned()),
-        status: None,
-    })?;
-    // Parsing the records is most of the work: split it over the available cores.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    let chunk = rows.len().div_ceil(threads).max(1);
-    let parsed: Result<Vec<Vec<Case>>, AppError> = std::thread::scope(|scope| {
-        let handles: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || parse_records(part)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .map_err(|_| AppError::internal("parsing case records failed"))
-            })
-            .collect()
-    });
-    Ok(parsed?.into_iter().flatten().collect())
-}
-
-fn parse_records(rows: &[lekdicht_store::CaseRow]) -> Vec<Case> {
-    let mut cases = Vec::with_capacity(rows.len());
-    for row in rows {
-        match serde_json::from_str::<Case>(&row.record) {
-            Ok(mut case) => {
-                case.id.clone_from(&row.id);
-                cases.push(case);
-            }
-            Err(e) => tracing::warn!(case = %row.id, error = %e, "unreadable case record"),
+/// The report facts of the cases of `organisation` (all organisations when `None`), from the columns
+/// the store keeps beside each case record. A row with an unknown code is skipped and logged.
+pub fn case_facts(
+    store: &SqliteStore,
+    organisation: Option<&str>,
+) -> Result<Vec<CaseFacts>, lekdicht_store::StoreError> {
+    let rows = store.case_facts(organisation)?;
+    let mut facts = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let codes = FactCodes {
+            signal_date: &row.signal_date,
+            organisation: &row.organisation,
+            signal_source: row.signal_source.as_deref(),
+            violation: row.violation.as_deref(),
+            recipient: row.recipient.as_deref(),
+            outcome: row.outcome.as_deref(),
+            unit: row.unit.as_deref(),
+            function: row.function.as_deref(),
+            systems: row.systems.as_deref(),
+        };
+        match CaseFacts::from_codes(codes) {
+            Ok(f) => facts.push(f),
+            Err(error) => tracing::warn!(case = %row.id, %error, "case left out of the report"),
         }
     }
-    cases
+    Ok(facts)
+}
+
+/// The systems of an alert's accesses (those of its actor among the events it names).
+pub fn alert_systems(
+    store: &SqliteStore,
+    alert: &lekdicht_store::AlertRow,
+) -> Result<std::collections::BTreeSet<String>, lekdicht_store::StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        #[serde(default)]
+        events: Vec<String>,
+    }
+    let mut systems = std::collections::BTreeSet::new();
+    let Ok(line) = serde_json::from_str::<Line>(&alert.line) else {
+        tracing::warn!(alert = %alert.id, "unreadable alert line");
+        return Ok(systems);
+    };
+    for id in &line.events {
+        for e in store.find_events(id, None)? {
+            if e.event.actor.as_str() == alert.actor {
+                systems.insert(e.event.system);
+            }
+        }
+    }
+    Ok(systems)
 }
 
 /// Employees and current alerts per unit of the organisation (units by name).
@@ -115,6 +127,9 @@ pub fn unit_figures(
             continue;
         };
         f.alerts += 1;
+        for system in alert_systems(store, &a)? {
+            *f.alerts_by_system.entry(system).or_default() += 1;
+        }
         match a.status.as_str() {
             "dismissed" => {
                 f.alerts_decided += 1;
@@ -130,14 +145,14 @@ pub fn unit_figures(
     Ok(units.into_values().collect())
 }
 
-async fn load(state: &AppState, user: &CurrentUser) -> Result<Report, AppError> {
+pub(crate) async fn load(state: &AppState, user: &CurrentUser) -> Result<Report, AppError> {
     user.require(Permission::ViewReports)?;
     let org = user.organisation.clone();
     let directory = state.directory.clone();
     state
         .pool
         .run(move |s| {
-            let cases = org_cases(s, &org)?;
+            let cases = case_facts(s, Some(&org))?;
             let units = unit_figures(s, &directory, &org)?;
             Ok(lekdicht_cases::build_report(&cases, &units))
         })
@@ -149,7 +164,7 @@ fn label(section: Section, key: &str, ct: &CaseTexts, lang: Lang) -> String {
     if key == UNREGISTERED {
         return ct.unregistered.to_owned();
     }
-    let l = domain_lang(lang);
+    let l = lang;
     let found = match section {
         Section::Violation => ViolationType::parse(key).map(|v| v.label(l)),
         Section::Recipient => Recipient::parse(key).map(|v| v.label(l)),
@@ -241,6 +256,14 @@ pub struct ShareTable {
     pub rows: Vec<ShareRow>,
 }
 
+pub struct PlaceRow {
+    pub unit: String,
+    pub system: String,
+    pub cases: u64,
+    pub alerts: u64,
+    pub per_employee: String,
+}
+
 pub struct RateRow {
     pub unit: String,
     pub employees: u64,
@@ -308,7 +331,7 @@ struct ReportPage {
     trend: Vec<lekdicht_cases::YearTrend>,
     overall: ShareRow,
     share_tables: Vec<ShareTable>,
-    places: Vec<lekdicht_cases::PlaceCount>,
+    places: Vec<PlaceRow>,
     rates: Vec<RateRow>,
 }
 
@@ -397,7 +420,7 @@ async fn report_page(
         page: Page::new(lang, ct.reports_title, Some(&user)),
         ct,
         total: report.total,
-        disclosure: report.disclosure.sentence(domain_lang(lang)),
+        disclosure: report.disclosure.sentence(lang),
         years_chart: bar_chart(
             "chart-years",
             ct.chart_years,
@@ -431,7 +454,15 @@ async fn report_page(
             .vulnerable_places
             .iter()
             .take(MAX_ROWS)
-            .cloned()
+            .map(|p| PlaceRow {
+                unit: p.unit.clone(),
+                system: p.system.clone(),
+                cases: p.cases,
+                alerts: p.alerts,
+                per_employee: p
+                    .alerts_per_employee
+                    .map_or_else(|| "–".to_owned(), |v| format!("{v:.2}")),
+            })
             .collect(),
         rates: report
             .unit_rates
@@ -523,7 +554,7 @@ pub fn report_lines(report: &Report, organisation: &str, lang: Lang) -> Vec<(Str
         ),
         (String::new(), false),
         (format!("{}: {}", ct.total_cases, report.total), false),
-        (report.disclosure.sentence(domain_lang(lang)), false),
+        (report.disclosure.sentence(lang), false),
         (
             format!(
                 "{}: {} / {} {} ({})",
@@ -588,7 +619,13 @@ pub fn report_lines(report: &Report, organisation: &str, lang: Lang) -> Vec<(Str
     lines.push((String::new(), false));
     lines.push((ct.vulnerable_places.to_owned(), true));
     for p in report.vulnerable_places.iter().take(MAX_ROWS) {
-        lines.push((format!("{:>8}   {} × {}", p.cases, p.unit, p.system), false));
+        lines.push((
+            format!(
+                "{:>8} {} {:>6} {}   {} × {}",
+                p.cases, ct.cases, p.alerts, ct.alerts, p.unit, p.system
+            ),
+            false,
+        ));
     }
     lines
 }
@@ -687,7 +724,7 @@ mod tests {
     #[test]
     fn pdf_holds_the_disclosure_sentence_as_text() {
         let cases = lekdicht_cases::generate::historic_cases(300, 7);
-        let report = lekdicht_cases::build_report(&cases, &[]);
+        let report = lekdicht_cases::report_of_cases(&cases, &[]);
         let bytes = pdf(&report, "politie", Lang::En);
         assert!(bytes.starts_with(b"%PDF"));
         let sentence = report.disclosure.sentence(lekdicht_cases::Lang::En);

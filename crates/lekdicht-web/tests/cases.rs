@@ -1,12 +1,14 @@
 //! The case pages and reports through the whole router: login and permissions, organisation
 //! isolation, CSRF, registering with validation errors, lifecycle moves with their history,
 //! evidence from an escalated alert, the data-breach section, the report figures and the CSV and
-//! PDF downloads, and the audit trail of every view and change.
+//! PDF downloads, evidence linked by hand, the sent times of breach messages, inclusion proofs of
+//! linked accesses, the same operations through the JSON API, and the audit trail of every view
+//! and change.
 
 mod common;
 
 use axum::http::{StatusCode, header};
-use common::{ALERT, Session, World, key, world};
+use common::{ALERT, KMAR_ALERT, Session, World, api, bearer, key, world};
 use lekdicht_store::{AuditFilter, CaseStore, ReviewStore, SqliteStore};
 
 /// A urlencoded form body of `pairs`, with the session's CSRF token.
@@ -470,4 +472,445 @@ async fn report_figures_match_the_cases_and_download_as_csv_and_pdf() {
     for a in ["report_view", "report_csv", "report_pdf"] {
         assert!(actions.iter().any(|(x, _)| x == a), "{a}");
     }
+}
+
+#[tokio::test]
+async fn evidence_is_linked_by_hand_from_the_own_organisation_only() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let id = create(&w, &ivo, DISCLOSURE).await;
+    let link = |kind: &'static str, reference: String| {
+        let body = form(
+            &ivo,
+            &[
+                ("kind", kind),
+                ("reference", &reference),
+                ("note", "by hand"),
+            ],
+        );
+        let path = format!("/cases/{id}/evidence?lang=en");
+        let w = &w;
+        let ivo = &ivo;
+        async move { w.post_form(&path, Some(ivo), &body).await }
+    };
+    // The alert brings its accesses (sequence numbers 0 and 1).
+    let reply = link("alert", key("politie", ALERT)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    // An access of a colleague in the same organisation, by its number.
+    let reply = link("event", "#3".into()).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    // Another organisation's access and alert, an unknown number, a bad kind: refused, shown.
+    for (kind, reference, message) in [
+        (
+            "event",
+            "2".to_owned(),
+            "No access with this sequence number",
+        ),
+        (
+            "event",
+            "#99".to_owned(),
+            "No access with this sequence number",
+        ),
+        (
+            "event",
+            "three".to_owned(),
+            "No access with this sequence number",
+        ),
+        (
+            "alert",
+            key("kmar", KMAR_ALERT),
+            "No alert with this handle",
+        ),
+        ("file", "x".to_owned(), "Choose a kind of evidence"),
+    ] {
+        let reply = link(kind, reference.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind} {reference}"
+        );
+        assert!(
+            reply.body.contains("id=\"case-evidence-error\""),
+            "{kind} {reference}"
+        );
+        assert!(
+            reply.body.contains(message),
+            "{kind} {reference}: {message}"
+        );
+    }
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    let evidence = store.case_evidence(&id).expect("evidence");
+    let seqs: Vec<Option<u64>> = evidence.iter().map(|e| e.event_seq).collect();
+    assert_eq!(seqs, [None, Some(0), Some(1), Some(3)]);
+    assert!(
+        evidence
+            .iter()
+            .all(|e| e.note == "by hand" && e.added_by == "ivo")
+    );
+    let page = w.get(&format!("/cases/{id}?lang=en"), Some(&ivo)).await;
+    assert!(page.body.contains("ev-4"));
+    assert!(
+        page.body
+            .contains(&format!("href=\"/alerts/{}\"", key("politie", ALERT)))
+    );
+
+    // The audit trail names the alert by its handle, never by its id (which holds the employee's).
+    let actions = audit_actions(&w, "politie");
+    assert_eq!(
+        actions.iter().filter(|(a, _)| a == "case_evidence").count(),
+        2
+    );
+    let trail = store
+        .audit_trail(&AuditFilter {
+            organisation: "politie".into(),
+            actor: None,
+            action: Some("case_evidence".into()),
+            limit: 10,
+        })
+        .expect("trail");
+    assert!(
+        trail.iter().all(|a| !a.details.contains("EMP-REAL")),
+        "{trail:?}"
+    );
+
+    // Without the permission, or from another organisation: nothing.
+    let paula = w.login("paula").await;
+    let body = form(&paula, &[("kind", "event"), ("reference", "3")]);
+    let reply = w
+        .post_form(&format!("/cases/{id}/evidence"), Some(&paula), &body)
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let karel = w.login("karel").await;
+    let body = form(&karel, &[("kind", "event"), ("reference", "2")]);
+    let reply = w
+        .post_form(&format!("/cases/{id}/evidence"), Some(&karel), &body)
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(store.case_evidence(&id).expect("evidence").len(), 4);
+}
+
+/// Registers a disclosure, records an established outcome and decides it: the breach duties open.
+async fn established_case(w: &World, ivo: &Session) -> String {
+    let id = create(w, ivo, DISCLOSURE).await;
+    let mut fields: Vec<(&str, &str)> = DISCLOSURE.to_vec();
+    fields.push(("outcome", "warning"));
+    let reply = w
+        .post_form(&format!("/cases/{id}/edit"), Some(ivo), &form(ivo, &fields))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        move_case(w, ivo, &id, "under_investigation", "")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        move_case(w, ivo, &id, "decided", "").await.status,
+        StatusCode::SEE_OTHER
+    );
+    id
+}
+
+#[tokio::test]
+async fn sent_times_of_breach_messages_are_recorded_and_checked() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let id = established_case(&w, &ivo).await;
+    let page = w.get(&format!("/cases/{id}?lang=en"), Some(&ivo)).await;
+    assert!(
+        page.body
+            .contains("id=\"case-authority-sent\">not recorded yet"),
+        "{}",
+        page.body
+    );
+    let sent = |what: &'static str, at: String| {
+        let body = form(&ivo, &[("what", what), ("at", &at)]);
+        let path = format!("/cases/{id}/sent?lang=en");
+        let w = &w;
+        let ivo = &ivo;
+        async move { w.post_form(&path, Some(ivo), &body).await }
+    };
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let now = chrono::Utc::now();
+    for (what, at, message) in [
+        (
+            "authority",
+            fmt(now + chrono::Duration::days(1)),
+            "in the future",
+        ),
+        (
+            "authority",
+            "2020-01-01T10:00".to_owned(),
+            "before the breach was established",
+        ),
+        ("authority", "yesterday".to_owned(), "YYYY-MM-DD HH:MM"),
+        ("nobody", fmt(now), "unknown choice"),
+    ] {
+        let reply = sent(what, at.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what} {at}"
+        );
+        assert!(reply.body.contains("id=\"case-sent-error\""), "{what} {at}");
+        assert!(reply.body.contains(message), "{what} {at}: {message}");
+    }
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    assert!(
+        !store
+            .case(&id)
+            .expect("case")
+            .expect("row")
+            .record
+            .contains("notified")
+    );
+
+    let reply = sent("authority", fmt(now)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let reply = sent("subjects", fmt(now)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let record = store.case(&id).expect("case").expect("row").record;
+    assert!(record.contains("\"authority_notified_at\""), "{record}");
+    assert!(record.contains("\"subjects_informed_at\""), "{record}");
+    let page = w.get(&format!("/cases/{id}?lang=en"), Some(&ivo)).await;
+    let at = &page.body[page.body.find("id=\"case-authority-sent\"").expect("sent")..];
+    assert!(at.contains("(within the deadline)"), "{at}");
+    assert!(!page.body.contains("class=\"overdue\""));
+    let actions = audit_actions(&w, "politie");
+    assert_eq!(
+        actions.iter().filter(|(a, _)| a == "case_update").count(),
+        3
+    );
+}
+
+/// Proofs of the first two accesses; later ones are not covered by a checkpoint yet.
+struct TwoProofs;
+
+impl lekdicht_web::EventProofs for TwoProofs {
+    fn inclusion_proof(&self, seq: u64) -> Result<Option<String>, lekdicht_web::LedgerError> {
+        Ok((seq < 2).then(|| format!("{{\"leaf_index\":{seq}}}")))
+    }
+}
+
+#[tokio::test]
+async fn linked_accesses_have_inclusion_proofs_when_there_is_a_ledger() {
+    let plain = world();
+    let state = plain
+        .state
+        .clone()
+        .with_proofs(std::sync::Arc::new(TwoProofs));
+    let w = World {
+        router: lekdicht_web::app(state.clone()),
+        state,
+        dir: plain.dir,
+    };
+    let ivo = w.login("ivo").await;
+    let id = create(&w, &ivo, DISCLOSURE).await;
+    for reference in ["0", "3"] {
+        let body = form(&ivo, &[("kind", "event"), ("reference", reference)]);
+        let reply = w
+            .post_form(&format!("/cases/{id}/evidence"), Some(&ivo), &body)
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    }
+    let page = w.get(&format!("/cases/{id}?lang=en"), Some(&ivo)).await;
+    assert!(
+        page.body
+            .contains(&format!("href=\"/cases/{id}/evidence/0/proof\""))
+    );
+    let proof = w
+        .get(&format!("/cases/{id}/evidence/0/proof"), Some(&ivo))
+        .await;
+    assert_eq!(proof.status, StatusCode::OK);
+    assert_eq!(proof.body, "{\"leaf_index\":0}");
+    let disposition = proof
+        .headers
+        .get(header::CONTENT_DISPOSITION)
+        .expect("attachment");
+    assert!(
+        disposition
+            .to_str()
+            .expect("ascii")
+            .starts_with("attachment")
+    );
+    // Linked but not yet covered; not linked; another organisation.
+    let reply = w
+        .get(&format!("/cases/{id}/evidence/3/proof"), Some(&ivo))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    let reply = w
+        .get(&format!("/cases/{id}/evidence/1/proof"), Some(&ivo))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let karel = w.login("karel").await;
+    let reply = w
+        .get(&format!("/cases/{id}/evidence/0/proof"), Some(&karel))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(
+        audit_actions(&w, "politie")
+            .iter()
+            .any(|(a, _)| a == "case_proof")
+    );
+
+    // Without a ledger there is no proof column and no proof.
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let id = create(&w, &ivo, DISCLOSURE).await;
+    let body = form(&ivo, &[("kind", "event"), ("reference", "0")]);
+    w.post_form(&format!("/cases/{id}/evidence"), Some(&ivo), &body)
+        .await;
+    let page = w.get(&format!("/cases/{id}"), Some(&ivo)).await;
+    assert!(!page.body.contains("/proof\""));
+    let reply = w
+        .get(&format!("/cases/{id}/evidence/0/proof"), Some(&ivo))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_case_registry_through_the_json_api() {
+    let w = world();
+    let (ivo, _) = bearer(&w, "ivo");
+    let case = serde_json::json!({
+        "organisation": "somebody-else",
+        "summary": "Plate passed on",
+        "signal_source": "other_agency",
+        "signal_date": "2025-04-02",
+        "status": "closed",
+        "violation": "disclosure",
+        "recipient": "criminal",
+        "information": ["vehicle"],
+        "systems": ["BVH"],
+        "suspect": {"employee": "EMP-REAL-002", "function": "agent", "unit": "Wijkteam Noord"}
+    });
+    let reply = w
+        .send(api("POST", "/api/v1/cases", &ivo, Some(case.clone())))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let id = serde_json::from_str::<serde_json::Value>(&reply.body).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Invalid: a disclosure without its recipient.
+    let mut bad = case.clone();
+    bad["recipient"] = serde_json::Value::Null;
+    let reply = w.send(api("POST", "/api/v1/cases", &ivo, Some(bad))).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors: serde_json::Value = serde_json::from_str(&reply.body).expect("json");
+    assert_eq!(errors["errors"][0]["field"], "recipient", "{errors}");
+
+    let reply = w
+        .send(api("GET", &format!("/api/v1/cases/{id}"), &ivo, None))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let got: serde_json::Value = serde_json::from_str(&reply.body).expect("json");
+    // Registered in the caller's organisation, as registered, without a typed-in employee.
+    assert_eq!(got["case"]["organisation"], "politie");
+    assert_eq!(got["case"]["status"], "registered");
+    assert!(got["case"]["suspect"]["employee"].is_null(), "{got}");
+    assert_eq!(got["history"][0]["to"], "registered");
+
+    let mut facts = got["case"].clone();
+    facts["summary"] = "Plate and address passed on".into();
+    facts["information"] = serde_json::json!(["vehicle", "address"]);
+    let reply = w
+        .send(api(
+            "PUT",
+            &format!("/api/v1/cases/{id}"),
+            &ivo,
+            Some(facts),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    let reply = w
+        .send(api(
+            "POST",
+            &format!("/api/v1/cases/{id}/status"),
+            &ivo,
+            Some(serde_json::json!({"to": "decided"})),
+        ))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let reply = w
+        .send(api(
+            "POST",
+            &format!("/api/v1/cases/{id}/status"),
+            &ivo,
+            Some(serde_json::json!({"to": "under_investigation", "note": "started"})),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    let reply = w
+        .send(api(
+            "POST",
+            &format!("/api/v1/cases/{id}/evidence"),
+            &ivo,
+            Some(serde_json::json!({"kind": "alert", "reference": key("politie", ALERT)})),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body, "{\"added\":3}");
+    let reply = w
+        .send(api(
+            "POST",
+            &format!("/api/v1/cases/{id}/sent"),
+            &ivo,
+            Some(serde_json::json!({"what": "authority", "at": "2999-01-01T00:00:00Z"})),
+        ))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+
+    let reply = w
+        .send(api("GET", &format!("/api/v1/cases/{id}"), &ivo, None))
+        .await;
+    let got: serde_json::Value = serde_json::from_str(&reply.body).expect("json");
+    assert_eq!(got["case"]["summary"], "Plate and address passed on");
+    assert_eq!(got["case"]["status"], "under_investigation");
+    assert_eq!(got["evidence"].as_array().expect("evidence").len(), 3);
+    assert_eq!(got["evidence"][0]["reference"], key("politie", ALERT));
+    assert!(!reply.body.contains("EMP-REAL"), "{}", reply.body);
+
+    let reply = w
+        .send(api(
+            "GET",
+            "/api/v1/cases?status=under_investigation",
+            &ivo,
+            None,
+        ))
+        .await;
+    let list: serde_json::Value = serde_json::from_str(&reply.body).expect("json");
+    assert_eq!(list.as_array().expect("list").len(), 1);
+    let reply = w
+        .send(api("GET", "/api/v1/cases?year=2024", &ivo, None))
+        .await;
+    assert_eq!(reply.body, "[]");
+    let reply = w.send(api("GET", "/api/v1/reports", &ivo, None)).await;
+    let report: serde_json::Value = serde_json::from_str(&reply.body).expect("json");
+    assert_eq!(report["total"], 1);
+    assert_eq!(report["disclosure"]["to_criminals"], 1);
+
+    // Another organisation's token does not find it; a reviewer may not register.
+    let (karel, _) = bearer(&w, "karel");
+    let reply = w
+        .send(api("GET", &format!("/api/v1/cases/{id}"), &karel, None))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let (anna, _) = bearer(&w, "anna");
+    let reply = w
+        .send(api("POST", "/api/v1/cases", &anna, Some(case)))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let openapi = w.send(api("GET", "/api/openapi.json", &ivo, None)).await;
+    assert!(openapi.body.contains("/api/v1/cases/{id}/evidence"));
 }

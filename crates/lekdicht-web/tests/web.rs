@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{ACTOR, ALERT, KMAR_ALERT, PASSWORD, key, world};
+use common::{ACTOR, ALERT, KMAR_ALERT, PASSWORD, api, bearer, key, world};
 use lekdicht_store::{AuditFilter, ReviewStore, SqliteStore, Store};
 use lekdicht_web::{AuditLedger, LedgerError};
 
@@ -55,6 +55,21 @@ fn routes() -> Vec<(&'static str, String)> {
         ("POST", "/api/v1/samples".to_owned()),
         ("POST", "/api/v1/samples/1/items/0".to_owned()),
         ("GET", "/api/v1/samples/1/report".to_owned()),
+        ("POST", "/cases/CASE-2025-00001/evidence".to_owned()),
+        ("POST", "/cases/CASE-2025-00001/sent".to_owned()),
+        ("GET", "/cases/CASE-2025-00001/evidence/0/proof".to_owned()),
+        ("GET", "/api/v1/cases".to_owned()),
+        ("POST", "/api/v1/cases".to_owned()),
+        ("GET", "/api/v1/cases/CASE-2025-00001".to_owned()),
+        ("PUT", "/api/v1/cases/CASE-2025-00001".to_owned()),
+        ("POST", "/api/v1/cases/CASE-2025-00001/status".to_owned()),
+        ("POST", "/api/v1/cases/CASE-2025-00001/evidence".to_owned()),
+        ("POST", "/api/v1/cases/CASE-2025-00001/sent".to_owned()),
+        (
+            "GET",
+            "/api/v1/cases/CASE-2025-00001/evidence/0/proof".to_owned(),
+        ),
+        ("GET", "/api/v1/reports".to_owned()),
     ]
 }
 
@@ -736,36 +751,6 @@ async fn rules_are_created_listed_and_revoked_and_precision_counts_decisions() {
         w.get("/rules", Some(&alex)).await.status,
         StatusCode::FORBIDDEN
     );
-}
-
-fn bearer(w: &common::World, username: &str) -> (String, i64) {
-    let mut store = SqliteStore::open(w.dir.path()).unwrap();
-    let user = store.user_by_username(username).unwrap().unwrap();
-    let (token, hash) = lekdicht_web::auth::new_token();
-    let audit = lekdicht_store::NewAudit {
-        organisation: user.organisation.clone(),
-        actor: "cli:test".into(),
-        action: "token_add".into(),
-        object: format!("user:{username}"),
-        details: serde_json::json!({}),
-        at: chrono::Utc::now(),
-    };
-    let id = store.create_token(user.id, "test", &hash, &audit).unwrap();
-    (token, id)
-}
-
-fn api(method: &str, path: &str, token: &str, body: Option<serde_json::Value>) -> Request<Body> {
-    let builder = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    match body {
-        Some(b) => builder
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => builder.body(Body::empty()).unwrap(),
-    }
 }
 
 #[tokio::test]

@@ -163,8 +163,36 @@ impl EventLedger {
     /// Appends the batch's newly stored events (in sequence order) and signs a checkpoint.
     /// Called only after the batch's transaction committed.
     pub fn after_commit(&mut self, batch: &Batch, outcome: &BatchOutcome) -> Result<()> {
-        let mut hashes: Vec<Hash> = Vec::new();
-        for (event, result) in batch.events.iter().zip(&outcome.events) {
+        self.append_stored(batch, outcome, |i| leaf_hash(&batch.events[i].canonical))
+    }
+
+    /// [`EventLedger::after_commit`] with the leaf hash of every event of the batch already
+    /// computed (`leaves[i]` is the leaf of `batch.events[i]`), so that the caller can hash on
+    /// another thread while the store writes. Called only after the batch's transaction committed.
+    pub fn after_commit_with_leaves(
+        &mut self,
+        batch: &Batch,
+        outcome: &BatchOutcome,
+        leaves: &[Hash],
+    ) -> Result<()> {
+        if leaves.len() != batch.events.len() {
+            bail!(
+                "{} leaf hashes for a batch of {} events",
+                leaves.len(),
+                batch.events.len()
+            );
+        }
+        self.append_stored(batch, outcome, |i| leaves[i])
+    }
+
+    fn append_stored(
+        &mut self,
+        batch: &Batch,
+        outcome: &BatchOutcome,
+        leaf: impl Fn(usize) -> Hash,
+    ) -> Result<()> {
+        let mut hashes: Vec<Hash> = Vec::with_capacity(batch.events.len());
+        for (i, result) in outcome.events.iter().enumerate().take(batch.events.len()) {
             if let EventOutcome::Stored(seq) = result {
                 let expected = self.log.size().0 + hashes.len() as u64;
                 if *seq != expected {
@@ -172,7 +200,7 @@ impl EventLedger {
                         "event sequence {seq} does not follow the ledger (expected {expected}); run `lekdicht ledger verify`"
                     );
                 }
-                hashes.push(leaf_hash(&event.canonical));
+                hashes.push(leaf(i));
             }
         }
         if hashes.is_empty() {

@@ -1,8 +1,9 @@
 //! The ingest pipeline: sources → parsed batches → one transaction per batch → after-commit hook.
 //!
 //! Two threads: a reader parses and validates lines (the CPU-heavy part), sets each event's
-//! unknown-reference flags against the ids known so far (context earlier in the same run included)
-//! and hands batches over a bounded channel to the writer, which owns the store. The writer commits
+//! unknown-reference flags against the ids known so far (context earlier in the same run included),
+//! computes each event's ledger leaf hash when asked to ([`ingest_with_leaves`]) and hands batches
+//! over a bounded channel to the writer, which owns the store. The writer commits
 //! the batch and only then calls the after-commit hook (the ledger), so that nothing is reported or
 //! signed before it is durable; a third thread frees finished batches, so the writer does nothing
 //! but write. Memory is bounded by a few batches, never by file size.
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lekdicht_ingest::{Defaults, Format, Item, LineError, Parsed, RecordStream, SourceFile};
+use lekdicht_ledger::{Hash, leaf_hash};
 use lekdicht_model::RecordKind;
 use lekdicht_store::{
     Batch, BatchOutcome, EventOutcome, KnownIds, NewContext, NewEvent, NewQuarantine, RunTotals,
@@ -84,12 +86,21 @@ impl IngestReport {
     }
 }
 
-/// Called after each batch is committed, with the batch and what happened to it.
-pub type AfterCommit<'a> = dyn FnMut(&Batch, &BatchOutcome) -> Result<()> + 'a;
+/// Called after each batch is committed, with the batch and what happened to it, on a thread of
+/// its own, in commit order.
+pub type AfterCommit<'a> = dyn FnMut(&Batch, &BatchOutcome) -> Result<()> + Send + 'a;
+
+/// Called after each batch is committed, with the batch, what happened to it and the ledger leaf
+/// hash of each of its events (`leaves[i]` belongs to `batch.events[i]`), computed by the reader.
+/// It runs on a thread of its own, in commit order, so that the writer goes on with the next batch
+/// meanwhile.
+pub type AfterCommitLeaves<'a> =
+    dyn FnMut(&Batch, &BatchOutcome, &[Hash]) -> Result<()> + Send + 'a;
 
 enum Message {
     Start(usize),
-    Batch(usize, Batch),
+    /// A batch of a source and the leaf hashes of its events (empty when not asked for).
+    Batch(usize, Batch, Vec<Hash>),
     Failed(usize, String),
 }
 
@@ -106,6 +117,13 @@ fn quarantine_entry(error: LineError, csv_header: Option<String>) -> NewQuaranti
     }
 }
 
+/// What the reader does besides parsing.
+#[derive(Clone, Copy)]
+struct ReaderTasks {
+    /// Compute each event's ledger leaf hash, so that the writer does not have to.
+    leaves: bool,
+}
+
 /// Hands a full batch to the writer after flagging its events' unknown references against `known`
 /// and then learning the batch's own context, the order in which the writer stores them.
 fn send_batch(
@@ -113,10 +131,29 @@ fn send_batch(
     source: usize,
     mut batch: Batch,
     known: &mut KnownIds,
+    tasks: ReaderTasks,
 ) -> Result<(), mpsc::SendError<Message>> {
     mark_unresolved(&mut batch, known);
     learn_ids(&batch, known);
-    tx.send(Message::Batch(source, batch))
+    let leaves = if tasks.leaves {
+        batch
+            .events
+            .iter()
+            .map(|e| leaf_hash(&e.canonical))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    tx.send(Message::Batch(source, batch, leaves))
+}
+
+/// An empty batch with room for a whole batch of `kind`'s records.
+fn new_batch(kind: RecordKind, batch_size: usize) -> Batch {
+    let mut batch = Batch::default();
+    if kind == RecordKind::Events {
+        batch.events.reserve_exact(batch_size);
+    }
+    batch
 }
 
 /// Reads every source in order and sends batches to the writer. `known` starts as the ids the store
@@ -126,6 +163,7 @@ fn read_sources(
     defaults: &Defaults,
     batch_size: usize,
     mut known: KnownIds,
+    tasks: ReaderTasks,
     tx: &mpsc::SyncSender<Message>,
 ) {
     for (i, source) in sources.iter().enumerate() {
@@ -141,7 +179,7 @@ fn read_sources(
         };
         let header = stream.csv_header().map(|h| h.join(","));
         let file: std::sync::Arc<str> = source.name.as_str().into();
-        let mut batch = Batch::default();
+        let mut batch = new_batch(source.kind, batch_size);
         for item in stream {
             match item {
                 Ok(Item::Record(line, Parsed::Event(rec))) => batch.events.push(NewEvent {
@@ -163,19 +201,20 @@ fn read_sources(
                 }
                 Err(e) => {
                     if !batch.is_empty() {
-                        let _ = send_batch(tx, i, std::mem::take(&mut batch), &mut known);
+                        let _ = send_batch(tx, i, std::mem::take(&mut batch), &mut known, tasks);
                     }
                     let _ = tx.send(Message::Failed(i, e.to_string()));
                     break;
                 }
             }
-            if batch.len() >= batch_size
-                && send_batch(tx, i, std::mem::take(&mut batch), &mut known).is_err()
-            {
-                return;
+            if batch.len() >= batch_size {
+                let full = std::mem::replace(&mut batch, new_batch(source.kind, batch_size));
+                if send_batch(tx, i, full, &mut known, tasks).is_err() {
+                    return;
+                }
             }
         }
-        if !batch.is_empty() && send_batch(tx, i, batch, &mut known).is_err() {
+        if !batch.is_empty() && send_batch(tx, i, batch, &mut known, tasks).is_err() {
             return;
         }
     }
@@ -229,6 +268,28 @@ pub fn ingest(
     options: &IngestOptions,
     after_commit: &mut AfterCommit<'_>,
 ) -> Result<IngestReport> {
+    let tasks = ReaderTasks { leaves: false };
+    ingest_run(store, options, tasks, &mut |batch, outcome, _| {
+        after_commit(batch, outcome)
+    })
+}
+
+/// [`ingest`], with the reader also computing every event's ledger leaf hash, handed to
+/// `after_commit` beside the batch.
+pub fn ingest_with_leaves(
+    store: &mut dyn Store,
+    options: &IngestOptions,
+    after_commit: &mut AfterCommitLeaves<'_>,
+) -> Result<IngestReport> {
+    ingest_run(store, options, ReaderTasks { leaves: true }, after_commit)
+}
+
+fn ingest_run(
+    store: &mut dyn Store,
+    options: &IngestOptions,
+    tasks: ReaderTasks,
+    after_commit: &mut AfterCommitLeaves<'_>,
+) -> Result<IngestReport> {
     let started = Instant::now();
     let found = lekdicht_ingest::discover(&options.paths, options.kind, options.stdin_format)?;
     let defaults = Defaults {
@@ -261,59 +322,75 @@ pub fn ingest(
     let sources = found.sources;
     let batch_size = options.batch_size.max(1);
     let result: Result<()> = std::thread::scope(|scope| {
-        scope.spawn(move || read_sources(&sources, &defaults, batch_size, known, &tx));
-        // Freeing a batch's many small allocations is the last thing the writer should spend time on.
-        let (done_tx, done_rx) = mpsc::channel::<Batch>();
-        scope.spawn(move || done_rx.into_iter().for_each(drop));
-        for message in rx {
-            match message {
-                Message::Start(i) => {
-                    bar.set_message(format!("reading {}", report.sources[i].name));
-                }
-                Message::Failed(i, error) => report.sources[i].error = Some(error),
-                Message::Batch(i, batch) => {
-                    let outcome = store.write_batch(run, &batch)?;
-                    after_commit(&batch, &outcome)?;
-                    report.quarantine_resolved += outcome.quarantine_resolved;
-                    for q in &batch.quarantine {
-                        if report.first_errors.len() < 10 {
-                            let field = q
-                                .field
-                                .as_deref()
-                                .map(|f| format!(": field `{f}`"))
-                                .unwrap_or_default();
-                            report
-                                .first_errors
-                                .push(format!("{}:{}{field}: {}", q.file, q.line, q.reason));
+        scope.spawn(move || read_sources(&sources, &defaults, batch_size, known, tasks, &tx));
+        // The after-commit hook (the ledger: hashing, fsync, signing) and freeing a batch's many
+        // small allocations run on their own thread, in commit order, so that the writer does
+        // nothing but write. A hook that fails stops the run; what was committed stays stored
+        // (the ledger catches up with the store when it is next opened).
+        let (done_tx, done_rx) = mpsc::sync_channel::<(Batch, BatchOutcome, Vec<Hash>)>(2);
+        let hook = scope.spawn(move || -> Result<()> {
+            for (batch, outcome, leaves) in done_rx {
+                after_commit(&batch, &outcome, &leaves)?;
+            }
+            Ok(())
+        });
+        let written = (|| -> Result<()> {
+            for message in rx {
+                match message {
+                    Message::Start(i) => {
+                        bar.set_message(format!("reading {}", report.sources[i].name));
+                    }
+                    Message::Failed(i, error) => report.sources[i].error = Some(error),
+                    Message::Batch(i, batch, leaves) => {
+                        let outcome = store.write_batch(run, &batch)?;
+                        report.quarantine_resolved += outcome.quarantine_resolved;
+                        for q in &batch.quarantine {
+                            if report.first_errors.len() < 10 {
+                                let field = q
+                                    .field
+                                    .as_deref()
+                                    .map(|f| format!(": field `{f}`"))
+                                    .unwrap_or_default();
+                                report
+                                    .first_errors
+                                    .push(format!("{}:{}{field}: {}", q.file, q.line, q.reason));
+                            }
+                        }
+                        let source = &mut report.sources[i];
+                        let t = &mut source.totals;
+                        t.read += batch.len() as u64;
+                        for o in &outcome.events {
+                            match o {
+                                EventOutcome::Stored(_) => t.stored += 1,
+                                EventOutcome::Duplicate => t.duplicates += 1,
+                                EventOutcome::Conflict => {}
+                            }
+                        }
+                        t.stored += outcome.context_inserted + outcome.context_updated;
+                        t.duplicates += outcome.context_unchanged;
+                        t.context_inserted += outcome.context_inserted;
+                        t.context_updated += outcome.context_updated;
+                        t.context_unchanged += outcome.context_unchanged;
+                        t.quarantined += outcome.quarantined;
+                        let name = &source.name;
+                        bar.set_message(format!(
+                            "{name}: {} read, {} stored, {} duplicates, {} quarantined",
+                            t.read, t.stored, t.duplicates, t.quarantined
+                        ));
+                        if done_tx.send((batch, outcome, leaves)).is_err() {
+                            // The hook failed; its error is reported below.
+                            break;
                         }
                     }
-                    let source = &mut report.sources[i];
-                    let t = &mut source.totals;
-                    t.read += batch.len() as u64;
-                    for o in &outcome.events {
-                        match o {
-                            EventOutcome::Stored(_) => t.stored += 1,
-                            EventOutcome::Duplicate => t.duplicates += 1,
-                            EventOutcome::Conflict => {}
-                        }
-                    }
-                    t.stored += outcome.context_inserted + outcome.context_updated;
-                    t.duplicates += outcome.context_unchanged;
-                    t.context_inserted += outcome.context_inserted;
-                    t.context_updated += outcome.context_updated;
-                    t.context_unchanged += outcome.context_unchanged;
-                    t.quarantined += outcome.quarantined;
-                    let name = &source.name;
-                    bar.set_message(format!(
-                        "{name}: {} read, {} stored, {} duplicates, {} quarantined",
-                        t.read, t.stored, t.duplicates, t.quarantined
-                    ));
-                    // If the freeing thread is gone the batch is simply freed here.
-                    let _ = done_tx.send(batch);
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })();
+        drop(done_tx);
+        let hooked = hook
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the after-commit thread panicked")));
+        written.and(hooked)
     });
     bar.finish_and_clear();
     result?;

@@ -276,3 +276,40 @@ pub struct Session {
     pub cookie: String,
     pub csrf: String,
 }
+
+/// A new API token of `username`: the token and its id.
+pub fn bearer(w: &World, username: &str) -> (String, i64) {
+    let mut store = SqliteStore::open(w.dir.path()).unwrap();
+    let user = store.user_by_username(username).unwrap().unwrap();
+    let (token, hash) = lekdicht_web::auth::new_token();
+    let audit = lekdicht_store::NewAudit {
+        organisation: user.organisation.clone(),
+        actor: "cli:test".into(),
+        action: "token_add".into(),
+        object: format!("user:{username}"),
+        details: serde_json::json!({}),
+        at: chrono::Utc::now(),
+    };
+    let id = store.create_token(user.id, "test", &hash, &audit).unwrap();
+    (token, id)
+}
+
+/// A request with a bearer token and an optional JSON body.
+pub fn api(
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+) -> Request<Body> {
+    let builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    match body {
+        Some(b) => builder
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string()))
+            .unwrap(),
+        None => builder.body(Body::empty()).unwrap(),
+    }
+}

@@ -13,7 +13,7 @@ use lekdicht_store::{SqliteStore, TimeRange};
 
 use crate::cli::BenchArgs;
 use crate::detection;
-use crate::pipeline::{IngestOptions, ingest};
+use crate::pipeline::{IngestOptions, ingest_with_leaves};
 
 /// Peak resident memory of this process so far, in MiB (Linux), if known.
 fn peak_rss_mib() -> Option<f64> {
@@ -85,8 +85,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<ExitCode> {
         ..IngestOptions::default()
     };
     let t = Instant::now();
-    let report = ingest(&mut store, &options(context_paths), &mut |b, o| {
-        ledger.after_commit(b, o)
+    let report = ingest_with_leaves(&mut store, &options(context_paths), &mut |b, o, l| {
+        ledger.after_commit_with_leaves(b, o, l)
     })?;
     line(
         "ingest context (records)",
@@ -94,8 +94,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<ExitCode> {
         t.elapsed().as_secs_f64(),
     );
     let t = Instant::now();
-    let report = ingest(&mut store, &options(event_paths), &mut |b, o| {
-        ledger.after_commit(b, o)
+    let report = ingest_with_leaves(&mut store, &options(event_paths), &mut |b, o, l| {
+        ledger.after_commit_with_leaves(b, o, l)
     })?;
     line(
         "ingest events, ledger on (events)",

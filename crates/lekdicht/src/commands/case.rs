@@ -208,7 +208,7 @@ fn current_user() -> String {
         .unwrap_or_else(|_| "unknown".to_owned())
 }
 
-fn load_policies(data: &Path, path: Option<&Path>) -> Result<RetentionPolicies> {
+pub(crate) fn load_policies(data: &Path, path: Option<&Path>) -> Result<RetentionPolicies> {
     let default_path = data.join(POLICY_FILE);
     let path = match path {
         Some(p) => p.to_path_buf(),
@@ -489,6 +489,12 @@ fn case_text(
             ),
         );
     }
+    if let Some(t) = case.authority_notified_at {
+        line("authority notified", t.to_string());
+    }
+    if let Some(t) = case.subjects_informed_at {
+        line("subjects informed", t.to_string());
+    }
     line("retention until", or_dash(row.retention_until.as_deref()));
     s.push_str("\nhistory\n");
     for h in history {
@@ -563,6 +569,9 @@ fn unit_figures(store: &SqliteStore) -> Result<Vec<UnitFigures>> {
             continue;
         };
         f.alerts += 1;
+        for system in lekdicht_web::reports::alert_systems(store, &a)? {
+            *f.alerts_by_system.entry(system).or_default() += 1;
+        }
         match a.status.as_str() {
             "dismissed" => {
                 f.alerts_decided += 1;
@@ -579,7 +588,7 @@ fn unit_figures(store: &SqliteStore) -> Result<Vec<UnitFigures>> {
 }
 
 fn build(store: &SqliteStore, org: Option<&str>) -> Result<Report> {
-    let cases = load_cases(store, org)?;
+    let cases = lekdicht_web::reports::case_facts(store, org)?;
     let units = unit_figures(store)?;
     Ok(lekdicht_cases::build_report(&cases, &units))
 }
@@ -638,7 +647,10 @@ fn report_text(r: &Report, lang: Lang) -> String {
     }
     s.push_str("\nvulnerable places (unit x system)\n");
     for p in r.vulnerable_places.iter().take(15) {
-        s.push_str(&format!("  {:>8}  {} x {}\n", p.cases, p.unit, p.system));
+        s.push_str(&format!(
+            "  {:>8} cases {:>6} alerts  {} x {}\n",
+            p.cases, p.alerts, p.unit, p.system
+        ));
     }
     if !r.unit_rates.is_empty() {
         s.push_str("\nalerts per employee, explained share and precision per unit\n");
@@ -734,12 +746,27 @@ fn breach(store: &SqliteStore, id: &str, contact: &ContactPoint, lang: Lang) -> 
     let notification = lekdicht_cases::notification(&case, &accesses, contact)?;
     let now = Utc::now();
     let mut s = String::new();
-    let overdue = lekdicht_cases::is_overdue(notification.established_at, None, now);
+    let state = match case.authority_notified_at {
+        Some(t) if t <= notification.deadline => {
+            format!("notified {}, in time", t.format("%Y-%m-%d %H:%M UTC"))
+        }
+        Some(t) => format!("notified {}, late", t.format("%Y-%m-%d %H:%M UTC")),
+        None if lekdicht_cases::is_overdue(notification.established_at, None, now) => {
+            "passed".to_owned()
+        }
+        None => "open".to_owned(),
+    };
     s.push_str(&format!(
-        "# deadline {} ({})\n\n",
+        "# deadline {} ({state})\n",
         notification.deadline.format("%Y-%m-%d %H:%M UTC"),
-        if overdue { "passed" } else { "open" }
     ));
+    if let Some(t) = case.subjects_informed_at {
+        s.push_str(&format!(
+            "# letters to data subjects sent {}\n",
+            t.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    s.push('\n');
     s.push_str(&notification.text(lang));
     for letter in notification.letters(lang) {
         s.push_str(&format!(
@@ -969,7 +996,7 @@ mod tests {
         );
         assert!(text.contains("status               Registered"), "{text}");
         assert!(
-            text.contains("-> registered  by inv  opened from alert A7"),
+            text.contains("-> registered  by inv  opened from an escalated alert"),
             "{text}"
         );
         assert!(text.contains("alert A7  added by inv"), "{text}");
@@ -980,9 +1007,10 @@ mod tests {
     fn breach_texts_name_the_data_subjects_deadline_and_contact() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let text = "id,organisation,signal_source,signal_date,status,violation,recipient,outcome,closure_date,information,established_at\n\
-                    B1,politie,colleague,2016-03-01,closed,unauthorised_lookup,none,warning,2016-04-01,address,2016-03-20T09:00:00Z\n\
-                    B2,politie,colleague,2016-03-01,closed,unauthorised_lookup,none,unfounded,2016-04-01,address,\n";
+        let text = "id,organisation,signal_source,signal_date,status,violation,recipient,outcome,closure_date,information,established_at,authority_notified_at,subjects_informed_at\n\
+                    B1,politie,colleague,2016-03-01,closed,unauthorised_lookup,none,warning,2016-04-01,address,2016-03-20T09:00:00Z,,\n\
+                    B2,politie,colleague,2016-03-01,closed,unauthorised_lookup,none,unfounded,2016-04-01,address,,,\n\
+                    B4,politie,colleague,2016-03-01,closed,unauthorised_lookup,none,warning,2016-04-01,address,2016-03-20T09:00:00Z,2016-03-22T16:30:00Z,2016-03-25T10:00:00Z\n";
         let file = write_csv(dir.path(), text);
         assert_eq!(
             run(
@@ -1008,6 +1036,17 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("Contactpunt: FG, fg@example.nl"), "{out}");
+        let out = breach(&store, "B4", &contact, Lang::Nl).unwrap();
+        assert!(
+            out.contains(
+                "# deadline 2016-03-23 09:00 UTC (notified 2016-03-22 16:30 UTC, in time)"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("# letters to data subjects sent 2016-03-25 10:00 UTC"),
+            "{out}"
+        );
         assert!(breach(&store, "B2", &contact, Lang::Nl).is_err());
         assert!(breach(&store, "B3", &contact, Lang::Nl).is_err());
     }

@@ -10,7 +10,7 @@ use lekdicht_ingest::Format;
 use lekdicht_store::EventOutcome;
 
 use crate::cli::{IngestArgs, InputFormat};
-use crate::pipeline::{IngestOptions, IngestReport, ingest};
+use crate::pipeline::{IngestOptions, IngestReport, ingest_with_leaves};
 
 pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
     let mut store = super::open_store(data)?;
@@ -36,8 +36,8 @@ pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
     let mut ledger = crate::ledger::EventLedger::open(data, &mut store)?;
     let mut stored = 0u64;
     let progress_lines = args.progress_lines;
-    let report = ingest(&mut store, &options, &mut |batch, outcome| {
-        ledger.after_commit(batch, outcome)?;
+    let report = ingest_with_leaves(&mut store, &options, &mut |batch, outcome, leaves| {
+        ledger.after_commit_with_leaves(batch, outcome, leaves)?;
         if progress_lines {
             stored += outcome
                 .events

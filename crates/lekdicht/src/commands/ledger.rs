@@ -20,6 +20,45 @@ fn b64(hashes: &[lekdicht_ledger::Hash]) -> Vec<String> {
     hashes.iter().map(|h| B64.encode(h.0)).collect()
 }
 
+/// The inclusion proof of a stored event against `checkpoint`, checked before it is returned: the
+/// event's canonical record (the leaf data), its leaf hash, the audit path and the signed
+/// checkpoint, so that anyone can verify it without lekdicht.
+pub(crate) fn inclusion_proof(
+    log: &Log,
+    checkpoint: &SignedCheckpoint,
+    stored: &lekdicht_store::StoredEvent,
+) -> Result<serde_json::Value> {
+    let size = checkpoint.checkpoint().size;
+    if stored.seq >= size.0 {
+        bail!(
+            "event {} (leaf {}) is not yet covered by the checkpoint of size {}",
+            stored.event.id,
+            stored.seq,
+            size.0
+        );
+    }
+    let leaf = leaf_hash(&stored.canonical);
+    let proof = log.inclusion_proof(LeafIdx(stored.seq), size)?;
+    verify_inclusion(
+        &leaf,
+        LeafIdx(stored.seq),
+        size,
+        &proof,
+        &checkpoint.checkpoint().root,
+    )
+    .map_err(|e| anyhow::anyhow!("the proof does not verify: {e:?}"))?;
+    Ok(serde_json::json!({
+        "event": stored.event.id,
+        "system": stored.event.system,
+        "leaf_index": stored.seq,
+        "leaf_data": String::from_utf8_lossy(&stored.canonical),
+        "leaf_hash": B64.encode(leaf.0),
+        "tree_size": size.0,
+        "inclusion_proof": b64(&proof),
+        "checkpoint": checkpoint.note(),
+    }))
+}
+
 pub(crate) fn run(data: &Path, cmd: LedgerCommand) -> Result<ExitCode> {
     let mut store = super::open_store(data)?;
     match cmd {
@@ -55,34 +94,7 @@ pub(crate) fn run(data: &Path, cmd: LedgerCommand) -> Result<ExitCode> {
                 ),
             };
             let checkpoint = pick_checkpoint(log, size)?;
-            let size = checkpoint.checkpoint().size;
-            if stored.seq >= size.0 {
-                bail!(
-                    "event {event} (leaf {}) is not yet covered by the checkpoint of size {}",
-                    stored.seq,
-                    size.0
-                );
-            }
-            let leaf = leaf_hash(&stored.canonical);
-            let proof = log.inclusion_proof(LeafIdx(stored.seq), size)?;
-            verify_inclusion(
-                &leaf,
-                LeafIdx(stored.seq),
-                size,
-                &proof,
-                &checkpoint.checkpoint().root,
-            )
-            .map_err(|e| anyhow::anyhow!("the proof does not verify: {e:?}"))?;
-            let out = serde_json::json!({
-                "event": event,
-                "system": stored.event.system,
-                "leaf_index": stored.seq,
-                "leaf_data": String::from_utf8_lossy(&stored.canonical),
-                "leaf_hash": B64.encode(leaf.0),
-                "tree_size": size.0,
-                "inclusion_proof": b64(&proof),
-                "checkpoint": checkpoint.note(),
-            });
+            let out = inclusion_proof(log, checkpoint, stored)?;
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         LedgerCommand::Consistency { old, new } => {

@@ -1,7 +1,8 @@
 //! `lekdicht serve`, `user` and `token`: the review web application and its accounts.
 //!
 //! This module wires things together: the pseudonym key file, the store pool, the audit ledger
-//! (the web crate's `AuditLedger` seam implemented on `<data>/ledger/audit`), the listener. Page
+//! (the web crate's `AuditLedger` seam implemented on `<data>/ledger/audit`), the event ledger's
+//! inclusion proofs (`EventProofs`), the retention policies, the listener. Page
 //! logic, password hashing and token generation live in `lekdicht-web`; roles in
 //! `lekdicht-review`.
 
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context as _, Result, bail};
 use lekdicht_review::Role;
 use lekdicht_store::{NewAudit, NewUser, ReviewStore, SqliteStore};
-use lekdicht_web::{AppState, AuditLedger, LedgerError, auth};
+use lekdicht_web::{AppState, AuditLedger, EventProofs, LedgerError, auth};
 use rand::RngCore;
 
 use crate::cli::{ServeArgs, TokenCommand, UserCommand};
@@ -76,8 +77,46 @@ impl AuditLedger for DataDirLedger {
     }
 }
 
+/// Inclusion proofs from the event ledger of the data directory, for the case pages. The ledger
+/// is opened read-only for each proof, so the server never holds it while an ingest appends.
+struct DataDirProofs {
+    data: PathBuf,
+}
+
+impl DataDirProofs {
+    fn proof(&self, seq: u64) -> Result<Option<String>> {
+        let store = SqliteStore::open(&self.data)?;
+        let mut found = None;
+        lekdicht_store::Store::for_each_event_by_seq(&store, seq, seq + 1, &mut |e| {
+            found = Some(e);
+            Ok(())
+        })?;
+        let stored = found.with_context(|| format!("no access #{seq} in the store"))?;
+        let name = crate::ledger::name(&self.data, &store)?;
+        let dir = crate::ledger::ledger_dir(&self.data).join("events");
+        let log =
+            lekdicht_ledger::Log::open_for_audit(&dir, &crate::ledger::origin(&name, "events"))
+                .with_context(|| format!("cannot open the event ledger in {}", dir.display()))?;
+        let Some(checkpoint) = log.latest_checkpoint() else {
+            return Ok(None);
+        };
+        if seq >= checkpoint.checkpoint().size.0 {
+            return Ok(None);
+        }
+        let proof = super::ledger::inclusion_proof(&log, checkpoint, &stored)?;
+        Ok(Some(serde_json::to_string_pretty(&proof)?))
+    }
+}
+
+impl EventProofs for DataDirProofs {
+    fn inclusion_proof(&self, seq: u64) -> Result<Option<String>, LedgerError> {
+        self.proof(seq).map_err(|e| LedgerError(format!("{e:#}")))
+    }
+}
+
 pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
     let key = pseudonym_key(data)?;
+    let policies = super::case::load_policies(data, None)?;
     // Brings the schema up to date before the pool opens its connections.
     let store = super::open_store(data)?;
     let ledger: Arc<dyn AuditLedger> = Arc::new(DataDirLedger {
@@ -90,7 +129,11 @@ pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let state = AppState::open(data, POOL_SIZE, key)
-            .map_err(|e| anyhow::anyhow!("cannot start the web application: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("cannot start the web application: {e}"))?
+            .with_retention(policies)
+            .with_proofs(Arc::new(DataDirProofs {
+                data: data.to_owned(),
+            }));
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -258,4 +301,47 @@ pub(crate) fn token(data: &Path, cmd: TokenCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proofs_of_the_data_directory_cover_ingested_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let world = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/example-world");
+        let args = crate::cli::IngestArgs {
+            paths: vec![world],
+            kind: None,
+            format: crate::cli::InputFormat::Ndjson,
+            organization: None,
+            batch_size: 3,
+            quiet: true,
+            progress_lines: false,
+            json: false,
+        };
+        super::super::ingest::run(dir.path(), &args).unwrap();
+        let proofs = DataDirProofs {
+            data: dir.path().to_owned(),
+        };
+        let proof = proofs.inclusion_proof(5).unwrap().expect("covered");
+        let proof: serde_json::Value = serde_json::from_str(&proof).unwrap();
+        assert_eq!(proof["leaf_index"], 5);
+        assert_eq!(proof["tree_size"], 8);
+        assert!(proof["checkpoint"].as_str().unwrap().contains("\n8\n"));
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let mut canonical = Vec::new();
+        lekdicht_store::Store::for_each_event_by_seq(&store, 5, 6, &mut |e| {
+            canonical = e.canonical;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            proof["leaf_data"].as_str().unwrap().as_bytes(),
+            canonical.as_slice()
+        );
+        // An access that is not stored has no proof.
+        assert!(proofs.inclusion_proof(8).is_err());
+    }
 }
