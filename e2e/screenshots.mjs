@@ -19,6 +19,11 @@ try {
   await page.locator("main figure").scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${dir}/alert-activity.png` });
   await shoot("/reports", "reports");
+  await page.goto("/cases");
+  const caseHref = await page.locator("#cases-table a[href^='/cases/CASE-']").first().getAttribute("href");
+  await page.goto(caseHref);
+  await page.locator("#case-breach-title").evaluate((e) => e.scrollIntoView());
+  await page.screenshot({ path: `${dir}/case-breach.png` });
   await context.close();
 
   const auditor = await loginAs(browser, "auditor");
