@@ -204,7 +204,7 @@ pub(crate) async fn list_cases(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases", request_body(content = Object, description = "A case in the registry's JSON shape; status, lifecycle dates, evidence and the employee are ignored"),
+#[utoipa::path(post, path = "/api/v1/cases", request_body(content = Object, description = "A case in the registry's JSON shape; it starts registered, and its status, the times it was established and notified, its evidence and the employee are ignored"),
     responses((status = 201, body = Created), (status = 403), (status = 422, body = Rejection)))]
 pub(crate) async fn create_case(
     State(state): St,

@@ -47,10 +47,11 @@ pub async fn create_case(
     user.require(Permission::WorkCases)?;
     let now = Utc::now();
     case.organisation.clone_from(&user.organisation);
+    // A case starts registered; the lifecycle moves it (and stamps when it was established).
     case.status = CaseStatus::Registered;
-    case.start_date = None;
-    case.closure_date = None;
     case.established_at = None;
+    case.authority_notified_at = None;
+    case.subjects_informed_at = None;
     case.source_alert = None;
     // An employee is linked by opening a case from an alert or by import, never by a name typed
     // here: pages and the API know employees by pseudonym only.
@@ -68,7 +69,7 @@ pub async fn create_case(
         organisation: user.organisation.clone(),
         status: case.status.as_str().to_owned(),
         signal_date: case.signal_date.to_string(),
-        closure_date: None,
+        closure_date: case.closure_date.map(|d| d.to_string()),
         retention_until: lekdicht_cases::retention_until(&case, &state.retention)
             .map(|d| d.to_string()),
         source_alert: None,
