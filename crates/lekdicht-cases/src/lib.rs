@@ -38,5 +38,5 @@ pub use retention::{EXAMPLE_POLICY, RetentionPolicies, RetentionPolicy, expired,
 pub use validate::{FieldError, validate};
 pub use vocab::{
     CaseStatus, InformationKind, InformationUse, Initiative, InvestigationStep, Lang, MeasureKind,
-    OutcomeKind, Recipient, SignalSource, ViolationType,
+    OutcomeKind, Recipient, SignalSource, ViolationType, Vocabulary,
 };

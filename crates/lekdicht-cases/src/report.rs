@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::import::ExportError;
 use crate::model::Case;
-use crate::vocab::{OutcomeKind, Recipient, SignalSource, ViolationType};
+use crate::vocab::{OutcomeKind, Recipient, SignalSource, ViolationType, Vocabulary};
 
 /// Group key of cases where the fact was not registered.
 pub const UNREGISTERED: &str = "unregistered";
@@ -190,17 +190,12 @@ impl Tally {
 }
 
 /// Counts by a vocabulary in `ALL` order (zeros included) with unregistered last when any.
-fn vocab_counts<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    counts: &[u64],
-    unregistered: u64,
-) -> Vec<Count> {
-    let mut out: Vec<Count> = all
+fn vocab_counts<T: Vocabulary>(counts: &[u64], unregistered: u64) -> Vec<Count> {
+    let mut out: Vec<Count> = T::ALL
         .iter()
         .zip(counts)
         .map(|(&v, &count)| Count {
-            key: code(v).to_owned(),
+            key: v.code().to_owned(),
             count,
         })
         .collect();
@@ -283,18 +278,14 @@ pub struct FactCodes<'a> {
 impl CaseFacts {
     /// Reads stored codes, naming the first one that is not a known code.
     pub fn from_codes(codes: FactCodes<'_>) -> Result<CaseFacts, String> {
-        fn code<T>(
-            field: &str,
-            value: Option<&str>,
-            parse: fn(&str) -> Option<T>,
-        ) -> Result<Option<T>, String> {
+        fn code<T: Vocabulary>(field: &str, value: Option<&str>) -> Result<Option<T>, String> {
             value
-                .map(|v| parse(v).ok_or_else(|| format!("{field}: unknown code {v:?}")))
+                .map(|v| T::from_code(v).ok_or_else(|| format!("{field}: unknown code {v:?}")))
                 .transpose()
         }
         let date = chrono::NaiveDate::parse_from_str(codes.signal_date, "%Y-%m-%d")
             .map_err(|e| format!("signal_date: {e}"))?;
-        let signal_source = code("signal_source", codes.signal_source, SignalSource::parse)?
+        let signal_source = code::<SignalSource>("signal_source", codes.signal_source)?
             .ok_or("signal_source: missing")?;
         let systems = match codes.systems {
             Some(json) => serde_json::from_str(json).map_err(|e| format!("systems: {e}"))?,
@@ -304,9 +295,9 @@ impl CaseFacts {
             year: chrono::Datelike::year(&date),
             organisation: codes.organisation.to_owned(),
             signal_source,
-            violation: code("violation", codes.violation, ViolationType::parse)?,
-            recipient: code("recipient", codes.recipient, Recipient::parse)?,
-            outcome: code("outcome", codes.outcome, OutcomeKind::parse)?,
+            violation: code("violation", codes.violation)?,
+            recipient: code("recipient", codes.recipient)?,
+            outcome: code("outcome", codes.outcome)?,
             unit: codes.unit.map(str::to_owned),
             function: codes.function.map(str::to_owned),
             systems,
@@ -401,12 +392,8 @@ pub fn build_report(cases: &[CaseFacts], units: &[UnitFigures]) -> Report {
             }
         }
     }
-    disclosure.by_recipient = vocab_counts(
-        Recipient::ALL,
-        Recipient::as_str,
-        &disclosure_recipient,
-        disclosure_recipient_none,
-    );
+    disclosure.by_recipient =
+        vocab_counts::<Recipient>(&disclosure_recipient, disclosure_recipient_none);
 
     // (cases, alerts, employees) per unit × system.
     let mut place_figures: HashMap<(&str, &str), (u64, u64, u64)> = places
@@ -482,25 +469,10 @@ pub fn build_report(cases: &[CaseFacts], units: &[UnitFigures]) -> Report {
         by_organisation: name_counts(by_org),
         by_unit: name_counts(by_unit),
         by_function: name_counts(by_function),
-        by_violation: vocab_counts(
-            ViolationType::ALL,
-            ViolationType::as_str,
-            &violation,
-            violation_none,
-        ),
-        by_recipient: vocab_counts(
-            Recipient::ALL,
-            Recipient::as_str,
-            &recipient,
-            recipient_none,
-        ),
-        by_outcome: vocab_counts(
-            OutcomeKind::ALL,
-            OutcomeKind::as_str,
-            &outcome,
-            outcome_none,
-        ),
-        by_signal_source: vocab_counts(SignalSource::ALL, SignalSource::as_str, &source, 0),
+        by_violation: vocab_counts::<ViolationType>(&violation, violation_none),
+        by_recipient: vocab_counts::<Recipient>(&recipient, recipient_none),
+        by_outcome: vocab_counts::<OutcomeKind>(&outcome, outcome_none),
+        by_signal_source: vocab_counts::<SignalSource>(&source, 0),
         trend: by_year.into_values().collect(),
         unfounded: overall.share(""),
         unfounded_by_unit: shares(unit_tally),

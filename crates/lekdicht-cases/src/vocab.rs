@@ -11,6 +11,18 @@ use serde::{Deserialize, Serialize};
 /// The language of labels and generated texts: the one the review application speaks.
 pub use lekdicht_review::Lang;
 
+/// What every fixed vocabulary offers, for code that lists or labels any of them (forms, reports).
+pub trait Vocabulary: Copy + 'static {
+    /// Every value, in display order.
+    const ALL: &'static [Self];
+    /// The stable English code.
+    fn code(self) -> &'static str;
+    /// The value with this code.
+    fn from_code(code: &str) -> Option<Self>;
+    /// The label shown to people.
+    fn label(self, lang: Lang) -> &'static str;
+}
+
 macro_rules! vocabulary {
     (
         $(#[$meta:meta])*
@@ -53,6 +65,22 @@ macro_rules! vocabulary {
             /// The codes, separated by `", "` (for error messages).
             pub fn codes() -> String {
                 Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        impl Vocabulary for $name {
+            const ALL: &'static [$name] = $name::ALL;
+
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
+
+            fn from_code(code: &str) -> Option<$name> {
+                $name::parse(code)
+            }
+
+            fn label(self, lang: Lang) -> &'static str {
+                $name::label(self, lang)
             }
         }
 

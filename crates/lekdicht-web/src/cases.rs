@@ -23,7 +23,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lekdicht_cases::{
     Case, CaseStatus, ContactPoint, InformationKind, InformationUse, Initiative, InvestigationStep,
     Letter, MeasureKind, Outcome, OutcomeKind, Recipient, RetentionPolicies, SignalSource,
-    SubjectAccess, ViolationType,
+    SubjectAccess, ViolationType, Vocabulary,
 };
 use lekdicht_review::{Lang, Permission};
 use lekdicht_store::{
@@ -381,17 +381,13 @@ pub struct Opt {
     pub selected: bool,
 }
 
-fn opts<T: Copy>(
-    all: &[T],
-    code: impl Fn(T) -> &'static str,
-    label: impl Fn(T) -> &'static str,
-    chosen: &[String],
-) -> Vec<Opt> {
-    all.iter()
+fn opts<T: Vocabulary>(lang: Lang, chosen: &[String]) -> Vec<Opt> {
+    T::ALL
+        .iter()
         .map(|&v| Opt {
-            value: code(v),
-            label: label(v),
-            selected: chosen.iter().any(|c| c == code(v)),
+            value: v.code(),
+            label: v.label(lang),
+            selected: chosen.iter().any(|c| c == v.code()),
         })
         .collect()
 }
@@ -426,60 +422,15 @@ impl FormView {
         FormView {
             action,
             button,
-            signal_sources: opts(
-                SignalSource::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &one(&values.signal_source),
-            ),
-            violations: opts(
-                ViolationType::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &one(&values.violation),
-            ),
-            information: opts(
-                InformationKind::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &values.information,
-            ),
-            recipients: opts(
-                Recipient::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &one(&values.recipient),
-            ),
-            initiatives: opts(
-                Initiative::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &one(&values.initiative),
-            ),
-            uses: opts(
-                InformationUse::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &one(&values.use_of_information),
-            ),
-            steps: opts(
-                InvestigationStep::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &values.steps,
-            ),
-            outcomes: opts(
-                OutcomeKind::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &one(&values.outcome),
-            ),
-            measures: opts(
-                MeasureKind::ALL,
-                |v| v.as_str(),
-                |v| v.label(l),
-                &one(&values.measure),
-            ),
+            signal_sources: opts::<SignalSource>(l, &one(&values.signal_source)),
+            violations: opts::<ViolationType>(l, &one(&values.violation)),
+            information: opts::<InformationKind>(l, &values.information),
+            recipients: opts::<Recipient>(l, &one(&values.recipient)),
+            initiatives: opts::<Initiative>(l, &one(&values.initiative)),
+            uses: opts::<InformationUse>(l, &one(&values.use_of_information)),
+            steps: opts::<InvestigationStep>(l, &values.steps),
+            outcomes: opts::<OutcomeKind>(l, &one(&values.outcome)),
+            measures: opts::<MeasureKind>(l, &one(&values.measure)),
             values,
             errors: errors
                 .into_iter()
@@ -607,20 +558,19 @@ async fn list(
     let mut out = Vec::new();
     // Newest first.
     for row in matching_rows.into_iter().rev().take(MAX_LIST) {
-        fn label(code: &Option<String>, parse: impl Fn(&str) -> Option<&'static str>) -> String {
-            code.as_deref()
-                .map_or("–".to_owned(), |c| parse(c).unwrap_or(c).to_owned())
+        fn label<T: Vocabulary>(code: &Option<String>, lang: Lang) -> String {
+            code.as_deref().map_or("–".to_owned(), |c| {
+                T::from_code(c).map_or(c, |v| v.label(lang)).to_owned()
+            })
         }
         out.push(ListRow {
             id: row.id.clone(),
             status: row.status.clone(),
             status_label: CaseStatus::parse(&row.status).map_or("–", |s| s.label(l)),
             signal_date: row.signal_date.clone(),
-            violation: label(&row.violation, |c| {
-                ViolationType::parse(c).map(|v| v.label(l))
-            }),
+            violation: label::<ViolationType>(&row.violation, l),
             unit: row.unit.clone().unwrap_or_else(|| "–".to_owned()),
-            outcome: label(&row.outcome, |c| OutcomeKind::parse(c).map(|o| o.label(l))),
+            outcome: label::<OutcomeKind>(&row.outcome, l),
         });
     }
     crate::view::render(&ListPage {

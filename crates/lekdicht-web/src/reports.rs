@@ -20,7 +20,7 @@ use axum::routing::get;
 use chrono::Utc;
 use lekdicht_cases::{
     CaseFacts, Count, FactCodes, OutcomeKind, Recipient, Report, SignalSource, UNREGISTERED,
-    UnfoundedShare, UnitFigures, ViolationType,
+    UnfoundedShare, UnitFigures, ViolationType, Vocabulary,
 };
 use lekdicht_review::{Lang, Permission};
 use lekdicht_store::{CaseStore, SqliteStore, Store};
@@ -164,12 +164,14 @@ fn label(section: Section, key: &str, ct: &CaseTexts, lang: Lang) -> String {
     if key == UNREGISTERED {
         return ct.unregistered.to_owned();
     }
-    let l = lang;
+    fn of<T: Vocabulary>(key: &str, lang: Lang) -> Option<&'static str> {
+        T::from_code(key).map(|v| v.label(lang))
+    }
     let found = match section {
-        Section::Violation => ViolationType::parse(key).map(|v| v.label(l)),
-        Section::Recipient => Recipient::parse(key).map(|v| v.label(l)),
-        Section::Outcome => OutcomeKind::parse(key).map(|v| v.label(l)),
-        Section::SignalSource => SignalSource::parse(key).map(|v| v.label(l)),
+        Section::Violation => of::<ViolationType>(key, lang),
+        Section::Recipient => of::<Recipient>(key, lang),
+        Section::Outcome => of::<OutcomeKind>(key, lang),
+        Section::SignalSource => of::<SignalSource>(key, lang),
         Section::Plain => None,
     };
     found.map_or_else(|| key.to_owned(), str::to_owned)
