@@ -14,7 +14,7 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 
 use crate::answer::ViolationKind;
-use crate::cases::{Book, Series, Target, free_adult};
+use crate::cases::{Book, Series, Target, any_adult};
 use crate::clock::{Clock, DAY, HOUR, MINUTE};
 use crate::ix::{CaseIx, EmpIx, PersonIx, UnitIx, VehIx};
 use crate::mix::Mix;
@@ -155,24 +155,17 @@ fn name_query(people: &People, p: PersonIx) -> (String, u64) {
     (format!("{}*", name.to_lowercase()), hits)
 }
 
-/// A vehicle whose holder ordinary work may touch, preferably registered in `area`.
-fn free_vehicle<R: Rng>(rng: &mut R, ctx: &Ctx, book: &Book, area: &[usize]) -> Option<VehIx> {
+/// A vehicle met on the street, preferably registered in `area`: anyone's, colleagues' and
+/// suspects' vehicles included.
+fn street_vehicle<R: Rng>(rng: &mut R, ctx: &Ctx, area: &[usize]) -> Option<VehIx> {
     let people = ctx.people;
-    for _ in 0..30 {
-        let v = if rng.random_bool(0.6) {
-            let pc4 = *area.choose(rng)?;
-            *people.pc4s[pc4].vehicles.choose(rng)?
-        } else {
-            if people.vehicles.is_empty() {
-                return None;
-            }
-            VehIx::new(rng.random_range(0..people.vehicles.len()))
-        };
-        if book.free(people.holder_of[v.ix()]) {
-            return Some(v);
-        }
+    if rng.random_bool(0.6)
+        && let Some(&pc4) = area.choose(rng)
+        && let Some(&v) = people.pc4s[pc4].vehicles.choose(rng)
+    {
+        return Some(v);
     }
-    None
+    (!people.vehicles.is_empty()).then(|| VehIx::new(rng.random_range(0..people.vehicles.len())))
 }
 
 /// Generates all ordinary work.
@@ -368,11 +361,11 @@ fn run<R: Rng>(
     let unit = info.unit;
     let area = &ctx.staff.unit_info[unit.ix()].area;
     match job {
-        Job::Plate => plate(rng, ctx, book, desk, e, t, area),
-        Job::Person => person(rng, ctx, book, desk, e, t, area),
+        Job::Plate => plate(rng, ctx, desk, e, t, area),
+        Job::Person => person(rng, ctx, desk, e, t, area),
         Job::Incident => incident(rng, ctx, book, desk, e, t, unit, b),
         Job::FollowUp => follow_up(rng, ctx, book, desk, e, t, unit),
-        Job::Address => address(rng, ctx, book, desk, e, t, area),
+        Job::Address => address(rng, ctx, desk, e, t, area),
         Job::TrafficStop => traffic_stop(rng, ctx, book, desk, e, t, unit),
         Job::CaseWork => case_work(rng, ctx, book, desk, e, t, false),
         Job::Search => case_work(rng, ctx, book, desk, e, t, true),
@@ -385,16 +378,8 @@ fn location<R: Rng>(rng: &mut R, ctx: &Ctx, p: PersonIx) -> Option<String> {
         .then(|| ctx.people.pc4s[ctx.people.pc4_of(p)].code.to_string())
 }
 
-fn plate<R: Rng>(
-    rng: &mut R,
-    ctx: &Ctx,
-    book: &Book,
-    desk: &mut Desk,
-    e: EmpIx,
-    t: i64,
-    area: &[usize],
-) {
-    let Some(v) = free_vehicle(rng, ctx, book, area) else {
+fn plate<R: Rng>(rng: &mut R, ctx: &Ctx, desk: &mut Desk, e: EmpIx, t: i64, area: &[usize]) {
+    let Some(v) = street_vehicle(rng, ctx, area) else {
         return;
     };
     let holder = ctx.people.holder_of[v.ix()];
@@ -418,27 +403,15 @@ fn plate<R: Rng>(
     }
 }
 
-fn person<R: Rng>(
-    rng: &mut R,
-    ctx: &Ctx,
-    book: &Book,
-    desk: &mut Desk,
-    e: EmpIx,
-    t: i64,
-    area: &[usize],
-) {
+fn person<R: Rng>(rng: &mut R, ctx: &Ctx, desk: &mut Desk, e: EmpIx, t: i64, area: &[usize]) {
     let info = &ctx.staff.info[e.ix()];
     // Community officers often work the street they live in.
     let own_pc6 = (info.role == Role::Wijkagent && rng.random_bool(0.15))
         .then(|| ctx.people.pc6_of(info.person))
         .filter(|&pc6| area.contains(&ctx.people.pc6s[pc6].pc4));
     let p = match own_pc6 {
-        Some(pc6) => ctx.people.pc6s[pc6]
-            .residents
-            .choose(rng)
-            .copied()
-            .filter(|&p| book.free(p)),
-        None => free_adult(rng, ctx.people, &book.mask, area),
+        Some(pc6) => ctx.people.pc6s[pc6].residents.choose(rng).copied(),
+        None => any_adult(rng, ctx.people, area),
     };
     let Some(p) = p else { return };
     let mut t = t;
@@ -458,16 +431,8 @@ fn person<R: Rng>(
     }
 }
 
-fn address<R: Rng>(
-    rng: &mut R,
-    ctx: &Ctx,
-    book: &Book,
-    desk: &mut Desk,
-    e: EmpIx,
-    t: i64,
-    area: &[usize],
-) {
-    let Some(p) = free_adult(rng, ctx.people, &book.mask, area) else {
+fn address<R: Rng>(rng: &mut R, ctx: &Ctx, desk: &mut Desk, e: EmpIx, t: i64, area: &[usize]) {
+    let Some(p) = any_adult(rng, ctx.people, area) else {
         return;
     };
     let residents = ctx.people.housemates(p);
@@ -481,11 +446,9 @@ fn address<R: Rng>(
     ));
     let mut t = t + rng.random_range(10..90);
     for &r in residents.iter().take(rng.random_range(1..=2)) {
-        if book.free(r) {
-            desk.out
-                .push(Draft::lookup(t, e, System::Bvh, Target::Person(r)));
-            t += rng.random_range(10..200);
-        }
+        desk.out
+            .push(Draft::lookup(t, e, System::Bvh, Target::Person(r)));
+        t += rng.random_range(10..200);
     }
 }
 
@@ -512,17 +475,17 @@ fn incident<R: Rng>(
     b: Block,
 ) {
     let area = &ctx.staff.unit_info[unit.ix()].area;
-    let Some(first) = free_adult(rng, ctx.people, &book.mask, area) else {
+    let Some(first) = any_adult(rng, ctx.people, area) else {
         return;
     };
     let mut persons = vec![first];
     for &h in ctx.people.housemates(first) {
-        if h != first && book.free(h) && rng.random_bool(0.3) {
+        if h != first && rng.random_bool(0.3) {
             persons.push(h);
         }
     }
     if rng.random_bool(0.35)
-        && let Some(p) = free_adult(rng, ctx.people, &book.mask, area)
+        && let Some(p) = any_adult(rng, ctx.people, area)
     {
         persons.push(p);
     }
@@ -619,7 +582,7 @@ fn follow_up<R: Rng>(
         .collect();
     let Some(&c) = open.choose(rng) else {
         let area = &ctx.staff.unit_info[unit.ix()].area;
-        person(rng, ctx, book, desk, e, t, area);
+        person(rng, ctx, desk, e, t, area);
         return;
     };
     let case = book.case(c);
@@ -642,7 +605,7 @@ fn traffic_stop<R: Rng>(
     unit: UnitIx,
 ) {
     let area = ctx.staff.unit_info[unit.ix()].area.clone();
-    let Some(v) = free_vehicle(rng, ctx, book, &area) else {
+    let Some(v) = street_vehicle(rng, ctx, &area) else {
         return;
     };
     let holder = ctx.people.holder_of[v.ix()];
@@ -673,7 +636,7 @@ fn citizen<R: Rng>(
     t: i64,
     unit: UnitIx,
 ) {
-    let Some(p) = free_adult(rng, ctx.people, &book.mask, &[]) else {
+    let Some(p) = any_adult(rng, ctx.people, &[]) else {
         return;
     };
     let permit = rng.random_bool(0.25);
@@ -726,7 +689,6 @@ fn citizen<R: Rng>(
     // A partner's data for the same request, which the request does not name.
     if rng.random_bool(0.12)
         && let Some(&h) = ctx.people.housemates(p).iter().find(|&&h| h != p)
-        && book.free(h)
     {
         t += rng.random_range(30..300);
         desk.out
@@ -892,7 +854,6 @@ fn work_on_case<R: Rng>(
     if let Target::Person(p) = target
         && rng.random_bool(0.03)
         && let Some(&h) = ctx.people.housemates(p).iter().find(|&&h| h != p)
-        && book.free(h)
     {
         let given = rng.random_bool(0.5).then_some(c);
         desk.out

@@ -83,7 +83,8 @@ impl CaseDraft {
     }
 }
 
-/// Keeps a person out of ordinary, random lookups.
+/// Marks people that planted violations keep apart from (ordinary work does not: it touches
+/// anyone, see [`any_adult`]).
 pub(crate) mod mask {
     /// An employee, or someone in an employee's household or declared relations.
     pub const NEAR_EMPLOYEE: u8 = 1;
@@ -187,7 +188,8 @@ impl Book {
         case.subjects.push(SubjectDraft { target, role, from });
     }
 
-    /// Whether ordinary random work may touch this person.
+    /// Whether no planted violation or story has claimed this person (planting keeps its targets
+    /// apart; ordinary work touches anyone).
     pub(crate) fn free(&self, p: PersonIx) -> bool {
         self.mask[p.ix()] == 0
     }
@@ -236,12 +238,30 @@ pub(crate) fn target_id(people: &People, target: Target) -> SubjectId {
     }
 }
 
-/// A random adult that ordinary work may touch, preferably living in one of `area`'s pc4s.
+/// A random adult outside `mask`, preferably living in one of `area`'s pc4s. Planted violations
+/// pick their targets this way, so that what they touch is told apart from ordinary work.
 pub(crate) fn free_adult<R: Rng>(
     rng: &mut R,
     people: &People,
     mask: &[u8],
     area: &[usize],
+) -> Option<PersonIx> {
+    adult_where(rng, people, area, |p| mask.get(p.ix()) == Some(&0))
+}
+
+/// Any living adult, preferably living in one of `area`'s pc4s. Ordinary work and the cases pick
+/// their people this way: employees, their housemates and relatives, VIPs, protected persons and
+/// suspects in restricted investigations come up at the rate at which they live among everyone
+/// else, as they do in a real region.
+pub(crate) fn any_adult<R: Rng>(rng: &mut R, people: &People, area: &[usize]) -> Option<PersonIx> {
+    adult_where(rng, people, area, |_| true)
+}
+
+fn adult_where<R: Rng>(
+    rng: &mut R,
+    people: &People,
+    area: &[usize],
+    allowed: impl Fn(PersonIx) -> bool,
 ) -> Option<PersonIx> {
     for _ in 0..60 {
         let p = match area.choose(rng) {
@@ -249,7 +269,7 @@ pub(crate) fn free_adult<R: Rng>(
             None => PersonIx::new(rng.random_range(0..people.len().max(1))),
         };
         if p.ix() < people.len()
-            && mask[p.ix()] == 0
+            && allowed(p)
             && people.is_adult(p)
             && !people.has_flag(p, SubjectFlag::Deceased)
         {
@@ -361,7 +381,7 @@ fn investigations<R: Rng>(
             }
             let mut persons = Vec::new();
             for _ in 0..rng.random_range(1..=3) {
-                if let Some(p) = free_adult(rng, people, &book.mask, &[]) {
+                if let Some(p) = any_adult(rng, people, &[]) {
                     book.add_subject(c, Target::Person(p), Some("suspect"), None);
                     persons.push(p);
                     for &v in &people.vehicles_of[p.ix()] {
@@ -370,7 +390,7 @@ fn investigations<R: Rng>(
                 }
             }
             for _ in 0..rng.random_range(1..=4) {
-                if let Some(p) = free_adult(rng, people, &book.mask, &[]) {
+                if let Some(p) = any_adult(rng, people, &[]) {
                     let role = *["witness", "associate", "victim", "associate"]
                         .choose(rng)
                         .unwrap_or(&"associate");

@@ -57,8 +57,50 @@ pub struct DemoConfig {
     /// First day of the period (held within the years 1800–9000, so that date arithmetic over
     /// birth dates and the period never leaves the calendar).
     pub start: NaiveDate,
-    /// Share of employees with planted violations, in `[0, 1]`.
+    /// Share of employees with planted violations, in `[0, 1]` (0 gives a world without any
+    /// violation: every alert in it is a false alarm).
     pub violator_share: f64,
+    /// The kind of organisation the world imitates.
+    pub profile: Profile,
+}
+
+/// The kind of organisation a world imitates. Each moves the emphasis of the same region: how
+/// many patrol officers and detectives, how large the municipal front office, how much patrol
+/// volume and unregistered work. Detection is judged on all of them, never on one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Profile {
+    /// A police region with a municipal front office (the default world).
+    Region,
+    /// Police-heavy: many patrol officers with a high check volume, more detectives and more
+    /// restricted investigations.
+    Police,
+    /// A large municipal front office beside a smaller police presence, low patrol volume.
+    FrontOffice,
+}
+
+impl Profile {
+    /// Every profile.
+    pub const ALL: [Profile; 3] = [Profile::Region, Profile::Police, Profile::FrontOffice];
+
+    /// The profile's name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Region => "region",
+            Profile::Police => "police",
+            Profile::FrontOffice => "front-office",
+        }
+    }
+
+    /// Parses a name from [`Profile::as_str`].
+    pub fn parse(name: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Default for DemoConfig {
@@ -71,6 +113,7 @@ impl Default for DemoConfig {
             seed: 42,
             start: NaiveDate::from_ymd_opt(2025, 3, 3).unwrap_or(NaiveDate::MIN),
             violator_share: 0.01,
+            profile: Profile::Region,
         }
     }
 }
@@ -128,7 +171,7 @@ impl World {
 
 /// Generates a world. Deterministic: the same configuration gives the same world.
 pub fn generate(config: &DemoConfig) -> World {
-    let mix = mix::Mix::standard();
+    let mix = mix::Mix::for_profile(config.profile);
     let earliest = NaiveDate::from_ymd_opt(1800, 1, 1).unwrap_or(NaiveDate::MIN);
     let latest = NaiveDate::from_ymd_opt(9000, 1, 1).unwrap_or(NaiveDate::MAX);
     let start = config.start.clamp(earliest, latest);

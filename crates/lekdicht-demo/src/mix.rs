@@ -2,8 +2,10 @@
 //!
 //! These are plausible figures for a Dutch police region, not knobs tuned to any detector: they
 //! decide how people live, how rosters look, how much ordinary work there is and how violations are
-//! spread. They are deliberately internal; `DemoConfig` only sets the size and the seed.
+//! spread. They are deliberately internal; `DemoConfig` sets the size, the seed and the
+//! [`Profile`], which moves the emphasis between police work and the municipal front office.
 
+use crate::Profile;
 use crate::answer::ViolationKind;
 
 /// Shares and rates of the world. All shares are fractions in `[0, 1]`.
@@ -54,9 +56,59 @@ pub(crate) struct Mix {
     pub violation_kinds: [(ViolationKind, f64); 13],
     /// Relative weights of one, two or three violation kinds per violator.
     pub kinds_per_violator: [f64; 3],
+    /// Shares of the head count per kind of unit; the neighbourhood teams take the rest.
+    pub units: UnitShares,
+}
+
+/// Shares of the head count per kind of unit, in `[0, 1]`; neighbourhood teams get what is left.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UnitShares {
+    pub front_office: f64,
+    pub traffic: f64,
+    pub national: f64,
+    pub detective: f64,
 }
 
 impl Mix {
+    /// The proportions of one kind of organisation: the standard region with its emphasis moved.
+    pub(crate) fn for_profile(profile: Profile) -> Mix {
+        let standard = Mix::standard();
+        match profile {
+            Profile::Region => standard,
+            // Many patrol officers with a high plate-check volume, more (and more restricted)
+            // investigations, community officers who mostly live where they work.
+            Profile::Police => Mix {
+                community_officer_lives_in_district: 0.6,
+                restricted_investigations: 0.35,
+                work_per_shift: 2.8,
+                unexplained: 0.04,
+                units: UnitShares {
+                    front_office: 0.02,
+                    traffic: 0.09,
+                    national: 0.05,
+                    detective: 0.20,
+                },
+                ..standard
+            },
+            // A large municipal front office beside a smaller police presence, with a low
+            // patrol volume and more counter work without a registered reason.
+            Profile::FrontOffice => Mix {
+                community_officer_lives_in_district: 0.3,
+                declaring_employees: 0.25,
+                work_per_shift: 1.4,
+                unexplained: 0.05,
+                case_given: 0.7,
+                units: UnitShares {
+                    front_office: 0.35,
+                    traffic: 0.03,
+                    national: 0.02,
+                    detective: 0.10,
+                },
+                ..standard
+            },
+        }
+    }
+
     pub(crate) fn standard() -> Mix {
         Mix {
             household_sizes: [0.37, 0.31, 0.13, 0.13, 0.06],
@@ -97,6 +149,12 @@ impl Mix {
                 (ViolationKind::BulkExportLeaver, 0.4),
             ],
             kinds_per_violator: [0.35, 0.4, 0.25],
+            units: UnitShares {
+                front_office: 0.06,
+                traffic: 0.05,
+                national: 0.04,
+                detective: 0.15,
+            },
         }
     }
 }

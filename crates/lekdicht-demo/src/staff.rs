@@ -12,7 +12,7 @@ use rand::seq::{IndexedRandom, index};
 
 use crate::clock::Clock;
 use crate::ix::{EmpIx, PersonIx, UnitIx};
-use crate::mix::Mix;
+use crate::mix::{Mix, UnitShares};
 use crate::population::{People, REGION_PC4};
 
 /// What kind of unit an employee works in (also a fairness group).
@@ -192,17 +192,22 @@ fn unit(id: String, organization: &str, name: String, area: Vec<String>) -> Unit
     }
 }
 
-fn units(people: &People, employees: usize) -> (Vec<Unit>, Vec<UnitInfo>, Vec<usize>) {
+fn units(
+    people: &People,
+    shares: &UnitShares,
+    employees: usize,
+) -> (Vec<Unit>, Vec<UnitInfo>, Vec<usize>) {
     let n_neighbourhood = (employees / 100).clamp(1, NEIGHBOURHOOD_NAMES.len());
     let n_detective = (employees / 330).clamp(1, DETECTIVE_NAMES.len());
     let region: Vec<u16> = REGION_PC4.collect();
     let mut out = Vec::new();
     let mut info = Vec::new();
     let mut sizes = Vec::new();
-    let front = (employees * 6 / 100).max(1);
-    let traffic = (employees * 5 / 100).max(1);
-    let national = (employees * 4 / 100).max(1);
-    let detective_total = (employees * 15 / 100).max(n_detective);
+    let part = |share: f64| (employees as f64 * share.clamp(0.0, 1.0)).round() as usize;
+    let front = part(shares.front_office).max(1);
+    let traffic = part(shares.traffic).max(1);
+    let national = part(shares.national).max(1);
+    let detective_total = part(shares.detective).max(n_detective);
     let neighbourhood_total = employees
         .saturating_sub(front + traffic + national + detective_total)
         .max(n_neighbourhood);
@@ -361,7 +366,7 @@ pub(crate) fn build<R: Rng>(
     people: &mut People,
     employees: usize,
 ) -> Staff {
-    let (units, mut unit_info, sizes) = units(people, employees);
+    let (units, mut unit_info, sizes) = units(people, &mix.units, employees);
     let id_space = (employees * 3).max(90_000);
     let numbers = index::sample(rng, id_space, employees.min(id_space)).into_vec();
     let width = if id_space <= 90_000 { 5 } else { 7 };

@@ -1,6 +1,6 @@
 //! Checks the generated world: determinism, referential integrity, and that the answer key agrees
-//! with the data (each planted kind's defining fact holds; ordinary work does not accidentally
-//! commit the obvious violations).
+//! with the data (each planted kind's defining fact holds), and that ordinary work meets
+//! colleagues, relatives and restricted investigations by chance, as real work does.
 //!
 //! The worlds here are small so that the tests stay fast; the default size is measured by the
 //! benchmark, not tested.
@@ -49,7 +49,6 @@ struct Index<'w> {
     holders: HashMap<&'w str, &'w str>,
     cases: HashMap<&'w str, &'w Case>,
     relations: HashMap<(&'w str, &'w str), Vec<RelationKind>>,
-    protection_members: HashSet<&'w str>,
     planted: HashMap<&'w str, ViolationKind>,
 }
 
@@ -62,12 +61,6 @@ impl<'w> Index<'w> {
                 .or_default()
                 .push(r.kind);
         }
-        let protection_units: HashSet<&str> = world
-            .units
-            .iter()
-            .filter(|u| u.id.as_str() == "LE-DBB")
-            .map(|u| u.id.as_str())
-            .collect();
         Index {
             world,
             employees: world.employees.iter().map(|e| (e.id.as_str(), e)).collect(),
@@ -79,12 +72,6 @@ impl<'w> Index<'w> {
                 .collect(),
             cases: world.cases.iter().map(|c| (c.id.as_str(), c)).collect(),
             relations,
-            protection_members: world
-                .employees
-                .iter()
-                .filter(|e| protection_units.contains(e.unit.as_str()))
-                .map(|e| e.id.as_str())
-                .collect(),
             planted: world
                 .answer_key
                 .violations
@@ -443,42 +430,37 @@ fn each_planted_event_has_its_defining_fact() {
 }
 
 #[test]
-fn ordinary_work_commits_none_of_the_obvious_violations() {
+fn ordinary_work_meets_colleagues_relatives_and_restricted_cases_by_chance() {
+    // An honest world: ordinary work is not kept away from anyone. Patrol checks and counter work
+    // reach colleagues' own records, restricted investigations' subjects and VIPs at the rate at
+    // which they live among everyone else, so every such signal also fires on innocent work.
     let world = busy();
     let index = Index::new(world);
-    let mut failures = Vec::new();
+    let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut ordinary = 0usize;
     for e in &world.events {
         if index.planted.contains_key(e.id.as_str()) {
             continue;
         }
-        let actor = index.actor(e);
-        let check = |kind: ViolationKind| defining_fact(&index, e, kind);
-        let mut wrong: Vec<ViolationKind> = [
-            ViolationKind::SelfLookup,
-            ViolationKind::Family,
-            ViolationKind::ExPartner,
-            ViolationKind::Colleague,
-            ViolationKind::RestrictedLeak,
-            ViolationKind::OnLeave,
-        ]
-        .into_iter()
-        .filter(|&k| check(k))
-        .collect();
-        if check(ViolationKind::VipCuriosity)
-            && !index.protection_members.contains(actor.id.as_str())
-        {
-            wrong.push(ViolationKind::VipCuriosity);
-        }
-        if !wrong.is_empty() {
-            failures.push(format!("{wrong:?}: {e:?}"));
+        ordinary += 1;
+        for (name, kind) in [
+            ("colleague", ViolationKind::Colleague),
+            ("restricted", ViolationKind::RestrictedLeak),
+            ("vip", ViolationKind::VipCuriosity),
+        ] {
+            if defining_fact(&index, e, kind) {
+                *tally.entry(name).or_default() += 1;
+            }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures: {:#?}",
-        failures.len(),
-        &failures[..failures.len().min(10)]
-    );
+    for name in ["colleague", "restricted"] {
+        let n = tally.get(name).copied().unwrap_or(0);
+        assert!(n > 0, "no ordinary event meets a {name} record: {tally:?}");
+        assert!(
+            (n as f64) < 0.05 * ordinary as f64,
+            "chance contact stays rare: {n} of {ordinary} ({name})"
+        );
+    }
 }
 
 #[test]
@@ -580,6 +562,28 @@ fn times_switch_to_summer_time() {
     assert!(offsets.contains(&(false, 3600)));
     assert!(offsets.contains(&(true, 7200)));
     assert!(!offsets.contains(&(true, 3600)));
+}
+
+#[test]
+fn profiles_shape_the_organisation_and_a_world_can_have_no_violator() {
+    let count = |w: &World, kind: &str| {
+        w.groups
+            .iter()
+            .filter(|g| g.groups.get("unit_kind").map(String::as_str) == Some(kind))
+            .count()
+    };
+    let region = generate(&small());
+    let front = generate(&DemoConfig {
+        profile: lekdicht_demo::Profile::FrontOffice,
+        ..small()
+    });
+    assert!(count(&front, "front-office") > 3 * count(&region, "front-office"));
+    let clean = generate(&DemoConfig {
+        violator_share: 0.0,
+        ..small()
+    });
+    assert!(clean.answer_key.violations.is_empty());
+    assert!(!clean.events.is_empty());
 }
 
 #[test]

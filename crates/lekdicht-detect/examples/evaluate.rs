@@ -26,6 +26,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--seed" => demo.seed = value()?.parse()?,
             "--employees" => demo.employees = value()?.parse()?,
             "--days" => demo.days = value()?.parse()?,
+            "--persons" => demo.persons = value()?.parse()?,
+            "--vehicles" => demo.vehicles = value()?.parse()?,
+            "--violators" => demo.violator_share = value()?.parse()?,
+            "--profile" => {
+                let name = value()?;
+                demo.profile = lekdicht_demo::Profile::parse(&name)
+                    .ok_or_else(|| format!("unknown profile {name}"))?;
+            }
             "--config" => config = Config::from_toml_str(&std::fs::read_to_string(value()?)?)?,
             "--details" => details = true,
             "--trace" => trace_code = Some(value()?),
@@ -100,6 +108,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     entry.0 += 1
                 }
             }
+            if std::env::var("SHOW")
+                .is_ok_and(|c| score.reasons.iter().any(|r| r.code.as_str() == c))
+            {
+                let expl: Vec<&str> = score.explained_by.iter().map(|e| e.code.as_str()).collect();
+                println!(
+                    "SHOW {} {} {} {} {:?} subj={:?} q={:?} case={:?} loc={:?} ws={:?} {:?}",
+                    kind.map_or("innocent", |k| k.as_str()),
+                    event.actor,
+                    event.time.format("%a %H:%M"),
+                    event.system,
+                    event.action,
+                    event.subject.as_ref().map(|s| s.as_str()),
+                    event.query,
+                    event.case.as_ref().map(|s| s.as_str()),
+                    event.location,
+                    event.workstation,
+                    expl
+                );
+            }
             if let Some(kind) = kind {
                 let codes: Vec<String> = score
                     .reasons
@@ -118,7 +145,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let scored = scoring.elapsed();
-    let alerts = engine.finish();
+    let all = engine.finish_all();
+    let alerts: Vec<_> = all.iter().filter(|a| a.queued).cloned().collect();
     let report = evaluation.finish(&alerts, demo.days);
     println!(
         "seed {}: generated {} events in {:.1} s; scored in {:.2} s ({:.0} events/s)",
@@ -190,20 +218,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|v| v.actor.clone())
             .collect();
-        println!("\nalerts:");
-        for a in &alerts {
+        let mut keys: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        for a in &all {
             let real = violators.contains(&a.actor);
+            for r in &a.reasons {
+                let tier = if r.detail.contains("nothing explained them") {
+                    "none"
+                } else {
+                    "expl"
+                };
+                let e = keys
+                    .entry(format!("{}/{}/{}", r.code, r.path.as_str(), tier))
+                    .or_default();
+                if real { e.1 += 1 } else { e.0 += 1 }
+            }
+        }
+        println!("\nkeys in findings: innocent cells / violator cells");
+        for (k, (i, v)) in &keys {
+            println!("  {k:<44} {i:>5} {v:>4}");
+        }
+        println!("\nfindings (best ranked first; * = queued):");
+        let mut shown_violators = std::collections::BTreeSet::new();
+        for a in &all {
+            let real = violators.contains(&a.actor);
+            if a.rank > 40 && !(real && shown_violators.insert(a.actor.clone())) {
+                continue;
+            }
             let reasons: Vec<String> = a
                 .reasons
                 .iter()
-                .map(|r| format!("{}x{}", r.code, r.count))
+                .take(4)
+                .map(|r| {
+                    format!(
+                        "{}/{}x{}(exp {:.3}, {:.1}b)",
+                        r.code,
+                        r.path.as_str(),
+                        r.count,
+                        r.expected,
+                        r.bits
+                    )
+                })
                 .collect();
             println!(
-                "  {} {:<24} score {:.3} events {:>3} {}",
-                if real { "REAL " } else { "FALSE" },
-                a.id,
+                "  {}{} #{:<4} {:<10} p {:.3} chance {:.1e} bits {:>6.1} {}",
+                if a.queued { "*" } else { " " },
+                if real { "REAL " } else { "false" },
+                a.rank,
+                a.actor,
                 a.score,
-                a.events.len(),
+                a.chance,
+                a.bits,
                 reasons.join(" ")
             );
         }

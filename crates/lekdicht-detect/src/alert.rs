@@ -1,46 +1,73 @@
-//! Alerts: one actor's suspicious events grouped over a time window, scored by accumulation so that
-//! repeated mild behaviour adds up, and cut to a budget so that investigators are never flooded.
+//! Alerts: one actor's period in which what they did was more than chance explains, with a
+//! calibrated probability that it is real, a rank, and the reasons in plain sentences.
 //!
-//! The builder only sees events whose score reached the reason threshold. It does not know about
-//! review: every alert starts `open`; the store records what investigators decide.
-
-use std::collections::BTreeMap;
+//! The assessment itself lives in [`crate::evidence`]; this module turns its findings into the
+//! contract's alert lines and applies the budget. Every finding is kept: the best-ranked ones that
+//! reach the minimum probability, up to the budget, go to the review queue (`queued`); the others
+//! stay with their rank for anyone who wants to look further. Every alert starts `open`; the store
+//! records what investigators decide.
 
 use lekdicht_model::{EmployeeId, EventId, Time};
 use serde::{Serialize, Serializer};
 
 use crate::codes::SignalCode;
 use crate::config::AlertConfig;
-use crate::context::Secs;
+use crate::evidence::{AccessPath, Finding};
 
 fn round4<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((x * 10_000.0).round() / 10_000.0)
 }
 
-/// One alert (contract section 3).
+fn round2<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((x * 100.0).round() / 100.0)
+}
+
+/// One alert (contract section 3, with added fields).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
     /// Stable: the actor and the first event's id.
     pub id: String,
     pub actor: EmployeeId,
-    /// In [0, 1]: `1 - exp(-accumulated weight)`.
+    /// In [0, 1]: the calibrated probability that the alert is real (of alerts scored about 0.8,
+    /// about 8 in 10 are).
     #[serde(serialize_with = "round4")]
     pub score: f64,
     pub from: Time,
     pub until: Time,
     pub events: Vec<EventId>,
-    /// Signal codes with the number of events carrying them, heaviest first.
+    /// Signals with the number of distinct records carrying them, most surprising first.
     pub reasons: Vec<AlertReason>,
     pub status: AlertStatus,
+    /// Position among all findings of the run, 1 = most surprising.
+    pub rank: u32,
+    /// Total surprise against chance, in bits: an open scale for ranking.
+    #[serde(serialize_with = "round2")]
+    pub bits: f64,
+    /// The chance of at least this much surprise for this actor by chance alone (a p-value).
+    pub chance: f64,
+    /// Whether the alert is in the review queue (within the budget and the minimum probability);
+    /// the others are kept with their rank.
+    pub queued: bool,
 }
 
 /// A signal within an alert.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertReason {
     pub code: SignalCode,
+    /// Distinct records carrying the signal.
     pub count: u32,
-    /// The detail of the heaviest event carrying this code.
+    /// The sentence: what was observed, what chance would give, for whom.
     pub detail: String,
+    /// How the records were reached.
+    pub path: AccessPath,
+    /// The number chance would give.
+    #[serde(serialize_with = "round4")]
+    pub expected: f64,
+    /// Distinct records the actor reached on this path in the period.
+    pub exposure: u32,
+    /// Surprise of the count, in bits.
+    #[serde(serialize_with = "round2")]
+    pub bits: f64,
 }
 
 /// An investigator's verdict on an alert.
@@ -52,141 +79,67 @@ pub enum AlertStatus {
     Escalated,
 }
 
-/// An event whose score reached the reason threshold.
-#[derive(Debug, Clone)]
-pub(crate) struct SuspiciousEvent {
-    pub actor: EmployeeId,
-    pub event: EventId,
-    pub time: Time,
-    pub secs: Secs,
-    pub raw: f64,
-    /// The subject's index in the context, if known.
-    pub subject: Option<u32>,
-    pub reasons: Vec<(SignalCode, f64, String)>,
-}
-
-/// Collects suspicious events per actor and forms alerts at the end.
-#[derive(Debug, Clone)]
-pub(crate) struct AlertBuilder {
-    config: AlertConfig,
-    by_actor: BTreeMap<u32, Vec<SuspiciousEvent>>,
-    first: Option<Secs>,
-    last: Option<Secs>,
-}
-
-impl AlertBuilder {
-    pub fn new(config: &AlertConfig) -> AlertBuilder {
-        AlertBuilder {
-            config: config.clone(),
-            by_actor: BTreeMap::new(),
-            first: None,
-            last: None,
+/// The run's findings as alerts, ranked; `queued` marks those in the review queue.
+pub(crate) fn alerts_from(
+    findings: Vec<Finding>,
+    config: &AlertConfig,
+    n_employees: usize,
+    days: f64,
+) -> Vec<Alert> {
+    let budget = (config.budget_per_100_per_month * n_employees as f64 / 100.0 * days.max(1.0)
+        / 30.0)
+        .ceil() as usize;
+    // The queue: the longest run of best-ranked findings whose mean probability (the share of
+    // them expected to be real) stays at or above the target precision, each at least at the
+    // minimum probability, within the budget.
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        findings[b]
+            .probability
+            .total_cmp(&findings[a].probability)
+            .then(findings[a].rank.cmp(&findings[b].rank))
+    });
+    let mut queue = vec![false; findings.len()];
+    let mut sum = 0.0;
+    let mut taken = 0usize;
+    for &i in &order {
+        let p = findings[i].probability;
+        let mean = (sum + p) / (taken + 1) as f64;
+        if taken >= budget || p < config.min_probability || mean < config.target_precision {
+            break;
         }
+        sum += p;
+        taken += 1;
+        queue[i] = true;
     }
-
-    /// Notes the time span covered by the processed events (for the budget).
-    pub fn observe(&mut self, secs: Secs) {
-        self.first = Some(self.first.map_or(secs, |f| f.min(secs)));
-        self.last = Some(self.last.map_or(secs, |l| l.max(secs)));
-    }
-
-    pub fn add(&mut self, actor_slot: u32, event: SuspiciousEvent) {
-        self.by_actor.entry(actor_slot).or_default().push(event);
-    }
-
-    /// Forms the alerts and keeps the highest-scoring ones within the budget.
-    pub fn finish(self, n_employees: usize) -> Vec<Alert> {
-        let window = (self.config.window_days * 86_400.0).round() as Secs;
-        let mut scored: Vec<(f64, Alert)> = Vec::new();
-        for events in self.by_actor.into_values() {
-            let mut start = 0;
-            while start < events.len() {
-                let t0 = events[start].secs;
-                let end = start
-                    + events[start..]
-                        .iter()
-                        .take_while(|e| e.secs - t0 < window)
-                        .count();
-                let group = &events[start..end];
-                let (raw, alert) = build(group, self.config.repeat_damping);
-                if alert.score >= self.config.alert_threshold {
-                    scored.push((raw, alert));
-                }
-                start = end;
-            }
-        }
-        let days = match (self.first, self.last) {
-            (Some(f), Some(l)) => ((l - f) as f64 / 86_400.0).ceil().max(1.0),
-            _ => 1.0,
-        };
-        let budget = (self.config.budget_per_100_per_month * n_employees as f64 / 100.0 * days
-            / 30.0)
-            .ceil() as usize;
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
-        scored.truncate(budget);
-        let mut alerts: Vec<Alert> = scored.into_iter().map(|(_, a)| a).collect();
-        alerts.sort_by(|a, b| a.from.cmp(&b.from).then_with(|| a.id.cmp(&b.id)));
-        alerts
-    }
-}
-
-/// Accumulates one group. Events are ranked per main reason (their heaviest code) by subject: the
-/// events on the k-th distinct subject with the same main reason count `1 / k^damping` of their
-/// weight. Returning to one subject again and again adds up in full; the same mild reason spread
-/// over many unrelated subjects (the pattern of ordinary work) adds up slowly.
-fn build(group: &[SuspiciousEvent], damping: f64) -> (f64, Alert) {
-    let mut seen: BTreeMap<SignalCode, Vec<Option<u32>>> = BTreeMap::new();
-    let mut raw = 0.0;
-    let mut reasons: BTreeMap<SignalCode, (u32, f64, f64, String)> = BTreeMap::new();
-    for e in group {
-        let main = e.reasons.first().map_or(SignalCode::Unexplained, |r| r.0);
-        let subjects = seen.entry(main).or_default();
-        let k = match subjects.iter().position(|s| s.is_some() && *s == e.subject) {
-            Some(i) => i + 1,
-            None => {
-                subjects.push(e.subject);
-                subjects.len()
-            }
-        };
-        raw += e.raw / (k as f64).powf(damping);
-        for (code, weight, detail) in &e.reasons {
-            let entry = reasons
-                .entry(*code)
-                .or_insert((0, 0.0, -1.0, String::new()));
-            entry.0 += 1;
-            entry.1 += weight;
-            if *weight > entry.2 {
-                entry.2 = *weight;
-                entry.3 = detail.clone();
-            }
-        }
-    }
-    let first = &group[0];
-    let last = &group[group.len() - 1];
-    let mut reason_list: Vec<(f64, AlertReason)> = reasons
+    findings
         .into_iter()
-        .map(|(code, (count, total, _, detail))| {
-            (
-                total,
-                AlertReason {
-                    code,
-                    count,
-                    detail,
-                },
-            )
+        .zip(queue)
+        .map(|(f, queue)| Alert {
+            id: f.id,
+            actor: f.actor,
+            score: f.probability,
+            from: f.from,
+            until: f.until,
+            events: f.events,
+            reasons: f
+                .reasons
+                .into_iter()
+                .map(|r| AlertReason {
+                    code: r.code,
+                    count: r.count,
+                    detail: r.detail,
+                    path: r.path,
+                    expected: r.expected,
+                    exposure: r.exposure,
+                    bits: r.bits,
+                })
+                .collect(),
+            status: AlertStatus::Open,
+            rank: f.rank,
+            bits: f.bits,
+            chance: f.p_value,
+            queued: queue,
         })
-        .collect();
-    reason_list.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.code.cmp(&b.1.code)));
-    let score = 1.0 - (-raw).exp();
-    let alert = Alert {
-        id: format!("{}/{}", first.actor, first.event),
-        actor: first.actor.clone(),
-        score,
-        from: first.time,
-        until: last.time,
-        events: group.iter().map(|e| e.event.clone()).collect(),
-        reasons: reason_list.into_iter().map(|(_, r)| r).collect(),
-        status: AlertStatus::Open,
-    };
-    (raw, alert)
+        .collect()
 }

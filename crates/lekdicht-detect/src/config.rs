@@ -222,22 +222,33 @@ pub struct ExplanationConfig {
     pub offsets: Vec<SignalCode>,
 }
 
-/// How alerts are formed.
+/// How alerts are formed: per actor and period, the surprise of what they did against what chance
+/// gives their peers (see [`crate::evidence`]), as a calibrated probability and a rank.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AlertConfig {
-    /// An event with at least this score counts as suspicious (alerts, reason lists in reports).
+    /// An event with at least this score counts as suspicious (reason lists in reports, the count
+    /// of suspicious accesses).
     pub reason_threshold: f64,
-    /// Suspicious events of one actor within this many days of the first form one alert.
+    /// Length of the period over which one actor's accesses are weighed together, in days.
     pub window_days: f64,
-    /// An alert is raised when its accumulated score reaches this.
-    pub alert_threshold: f64,
-    /// Maximum alerts per 100 employees per 30 days; the highest-scoring alerts are kept.
+    /// An alert enters the review queue only with at least this calibrated probability of being
+    /// real; below it, it is kept with its rank.
+    pub min_probability: f64,
+    /// The queue takes the most probable alerts as long as their mean probability (the share of
+    /// them expected to be real) stays at least this.
+    pub target_precision: f64,
+    /// Maximum queued alerts per 100 employees per 30 days; the best-ranked alerts are queued.
     pub budget_per_100_per_month: f64,
-    /// Events on the k-th distinct subject with the same main reason contribute `1 / k^damping`
-    /// of their weight to the alert: returning to one subject adds up in full, one mild reason
-    /// spread over many unrelated subjects (as ordinary work does) adds up slowly.
-    pub repeat_damping: f64,
+    /// Weight, in expected hits, of a wider group's base rate when a peer group's own rate is
+    /// estimated (peer group within role within organisation): a group's own rate counts once it
+    /// has seen about this many hits' worth of records.
+    pub prior_hits: f64,
+    /// Periods with less total surprise than this (bits) are not assessed further.
+    pub min_bits: f64,
+    /// Multiplier of a signal's surprise (default 1). Reviewers' decisions set these through
+    /// `lekdicht feedback`; 0 ignores a signal as evidence.
+    pub signal_multipliers: BTreeMap<SignalCode, f64>,
 }
 
 /// Custom Sigma rules.
@@ -328,12 +339,34 @@ impl Default for AlertConfig {
     fn default() -> Self {
         AlertConfig {
             reason_threshold: 0.5,
-            window_days: 14.0,
-            alert_threshold: 0.85,
+            window_days: 30.0,
+            min_probability: 0.2,
+            target_precision: 0.8,
             budget_per_100_per_month: 2.0,
-            repeat_damping: 1.0,
+            prior_hits: 3.0,
+            min_bits: 0.5,
+            signal_multipliers: default_multipliers(),
         }
     }
+}
+
+/// Signals that tell how much of an actor's work is unregistered or how busy a day was: they vary
+/// a great deal between honest colleagues (with the roster data that happens to be available, for
+/// one) and say nothing about whose record was looked up, so by default they do not count as
+/// evidence for an alert (they still score the events they fire on). Name browsing is caught by
+/// `BROWSING`, which ties the searches to the persons viewed.
+pub fn default_multipliers() -> BTreeMap<SignalCode, f64> {
+    use SignalCode::*;
+    [
+        Unexplained,
+        UnexplainedShareUnusual,
+        VolumeUnusual,
+        VolumeUnusualPeers,
+        NameSearchNoCase,
+    ]
+    .into_iter()
+    .map(|c| (c, 0.0))
+    .collect()
 }
 
 /// Default weight of each signal.
@@ -554,7 +587,8 @@ impl Config {
         let a = &self.alerts;
         for (name, value) in [
             ("reason_threshold", a.reason_threshold),
-            ("alert_threshold", a.alert_threshold),
+            ("min_probability", a.min_probability),
+            ("target_precision", a.target_precision),
         ] {
             if !(0.0..1.0).contains(&value) {
                 return Err(invalid(format!("alerts.{name}"), "must be in [0, 1)"));
@@ -566,8 +600,19 @@ impl Config {
         if !(a.budget_per_100_per_month.is_finite() && a.budget_per_100_per_month >= 0.0) {
             return Err(invalid("alerts.budget_per_100_per_month", "must be >= 0"));
         }
-        if !(a.repeat_damping.is_finite() && a.repeat_damping >= 0.0) {
-            return Err(invalid("alerts.repeat_damping", "must be >= 0"));
+        if !(a.prior_hits.is_finite() && a.prior_hits > 0.0) {
+            return Err(invalid("alerts.prior_hits", "must be > 0"));
+        }
+        if !(a.min_bits.is_finite() && a.min_bits >= 0.0) {
+            return Err(invalid("alerts.min_bits", "must be >= 0"));
+        }
+        for (code, m) in &a.signal_multipliers {
+            if !(m.is_finite() && (0.0..=4.0).contains(m)) {
+                return Err(invalid(
+                    format!("alerts.signal_multipliers.{code}"),
+                    "must be in [0, 4]",
+                ));
+            }
         }
         let f = &self.family_name;
         if !(f.common_share > 0.0 && f.common_share <= 1.0) {

@@ -173,9 +173,16 @@ pub struct Context {
     pub(crate) strings: Vec<String>,
     /// Number of persons bearing each interned family name (indexed by `StrIdx`).
     pub(crate) family_name_count: Vec<u32>,
+    /// Number of persons living in each interned 6-character postcode, and at each interned
+    /// address (both indexed by `StrIdx`; postcodes and addresses never share a string).
+    pub(crate) postcode_count: Vec<u32>,
+    /// Number of persons living in each 4-digit postcode area.
+    pub(crate) postcode4_count: Vec<u32>,
     pub(crate) n_persons: u32,
     pub(crate) n_peer_groups: u32,
     pub(crate) n_roles: u32,
+    /// Role names, indexed by the roles' `StrIdx` (a separate table from `strings`).
+    pub(crate) role_names: Vec<String>,
 }
 
 #[derive(Default)]
@@ -301,6 +308,21 @@ impl Context {
                 family_name_count[f.0 as usize] += 1;
             }
         }
+        // Residents per 6-character postcode and per 4-digit area: the chance that a record
+        // looked up at random lives next door to the actor.
+        let mut postcode_count = vec![0u32; names.strings.len()];
+        let mut postcode4_count = vec![0u32; 10_000];
+        for s in &subjects {
+            if let Some(p) = s.postcode {
+                postcode_count[p.0 as usize] += 1;
+            }
+            if let Some(a) = s.address {
+                postcode_count[a.0 as usize] += 1;
+            }
+            if let Some(p4) = s.postcode4 {
+                postcode4_count[usize::from(p4)] += 1;
+            }
+        }
         let mut vehicle_pairs = Vec::new();
         for v in records.vehicles {
             let idx = match subject_by_id.get(v.id.as_str()) {
@@ -382,6 +404,7 @@ impl Context {
             }
         }
         family_name_count.resize(names.strings.len(), 0);
+        postcode_count.resize(names.strings.len(), 0);
         for (i, e) in employees.iter().enumerate() {
             if let Some(s) = e.own_subject {
                 subjects[s.0 as usize].employee = Some(EmpIdx(i as u32));
@@ -540,6 +563,7 @@ impl Context {
         Context {
             n_peer_groups: peer_groups.len() as u32,
             n_roles: roles.strings.len() as u32,
+            role_names: roles.strings,
             employees,
             employee_by_id,
             subjects,
@@ -551,6 +575,8 @@ impl Context {
             subject_cases,
             strings: names.strings,
             family_name_count,
+            postcode_count,
+            postcode4_count,
             n_persons,
         }
     }
@@ -597,6 +623,11 @@ impl Context {
             .position(|s| *s == norm)
             .and_then(|i| self.family_name_count.get(i).copied())
             .unwrap_or(0)
+    }
+
+    /// The name of a role (roles are interned apart from other strings).
+    pub(crate) fn role_name(&self, i: StrIdx) -> &str {
+        self.role_names.get(i.0 as usize).map_or("", String::as_str)
     }
 
     pub(crate) fn str(&self, i: StrIdx) -> &str {

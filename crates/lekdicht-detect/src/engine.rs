@@ -9,14 +9,15 @@
 
 use lekdicht_model::{AccessEvent, Action, ShiftKind};
 
-use crate::alert::{AlertBuilder, SuspiciousEvent};
+use crate::alert::alerts_from;
 use crate::codes::{ExplanationCode, SignalCode};
 use crate::config::{Config, ConfigError};
 use crate::context::{
     CaseIdx, CaseInfo, CaseKind, Context, EmpIdx, EmployeeInfo, FLAG_EMPLOYEE, FLAG_INFORMANT,
-    FLAG_PROTECTED, FLAG_VIP, HashMap, Secs, ShiftSpan, Span, SubjIdx, SubjectInfo, Via,
+    FLAG_PROTECTED, FLAG_VIP, HashMap, Secs, ShiftSpan, Span, StrIdx, SubjIdx, SubjectInfo, Via,
     normalise_name, postcode4,
 };
+use crate::evidence::{Access, AccessPath, Evidence, EvidenceParams, PersonalChance};
 use crate::score::{Check, CheckKind, EventScore, Explanation, Reason, Trace};
 use crate::sigma::SigmaRunner;
 
@@ -263,7 +264,13 @@ pub struct Engine<'a> {
     /// Time origin for the compact times in `news` (the first event processed).
     epoch: Option<Secs>,
     sigma: Option<SigmaRunner>,
-    alerts: AlertBuilder,
+    evidence: Evidence,
+    /// Per employee: what chance gives them by their own surroundings.
+    personal: Vec<PersonalChance>,
+    /// Time span of the processed events, for the budget.
+    span: Option<(Secs, Secs)>,
+    /// Events processed, for unique items of accesses without a record.
+    n_events: u32,
     hits: Vec<Hit>,
 }
 
@@ -309,7 +316,10 @@ impl<'a> Engine<'a> {
             news: vec![NewsSlot::default(); ctx.subjects.len()],
             epoch: None,
             sigma,
-            alerts: AlertBuilder::new(&config.alerts),
+            evidence: Evidence::new(EvidenceParams::from_config(&config.alerts)),
+            personal: ctx.employees.iter().map(|e| personal(ctx, e)).collect(),
+            span: None,
+            n_events: 0,
             hits: Vec::new(),
         })
     }
@@ -331,10 +341,26 @@ impl<'a> Engine<'a> {
         events.iter().map(|e| self.process(e)).collect()
     }
 
-    /// Groups the suspicious events into alerts, applies the budget and returns them.
+    /// The alerts in the review queue (see [`Engine::finish_all`]).
     pub fn finish(self) -> Vec<Alert> {
-        self.alerts
-            .finish(self.ctx.employees.len().max(self.actors.len()))
+        let mut alerts = self.finish_all();
+        alerts.retain(|a| a.queued);
+        alerts
+    }
+
+    /// Weighs every actor's periods against chance and returns all findings as alerts, best
+    /// ranked first; `queued` marks those within the budget and the minimum probability.
+    pub fn finish_all(self) -> Vec<Alert> {
+        let days = self
+            .span
+            .map_or(1.0, |(f, l)| ((l - f) as f64 / DAY).ceil().max(1.0));
+        let n_employees = self.ctx.employees.len().max(self.actors.len());
+        alerts_from(
+            self.evidence.assess(),
+            &self.config.alerts,
+            n_employees,
+            days,
+        )
     }
 
     fn actor_slot(&mut self, event: &AccessEvent) -> (u32, Option<EmpIdx>) {
@@ -451,7 +477,7 @@ impl<'a> Engine<'a> {
         };
         let person = person_idx.map(|s| &ctx.subjects[s.0 as usize]);
         let holder_note = match subj {
-            Some(s) if s.is_vehicle => format!(" (holder of vehicle {})", s.id),
+            Some(s) if s.is_vehicle => " (the holder of the vehicle)".to_owned(),
             _ => String::new(),
         };
         let stated = event.case.as_ref().map(|c| {
@@ -466,7 +492,8 @@ impl<'a> Engine<'a> {
         let system = self.system_idx(&event.system);
         let grace = self.p.grace;
         let traced = trace.is_some();
-        self.alerts.observe(t);
+        self.span = Some(self.span.map_or((t, t), |(f, l)| (f.min(t), l.max(t))));
+        self.n_events = self.n_events.wrapping_add(1);
         self.hits.clear();
         let mut explained: Vec<Explanation> = Vec::new();
 
@@ -623,10 +650,8 @@ impl<'a> Engine<'a> {
                         )
                     } else {
                         format!(
-                            "{duty_text} in {}; {what} {:04} lies in the area of unit {}",
-                            event.system,
-                            pc.unwrap_or(0),
-                            ctx.units[u.0 as usize].id
+                            "{duty_text} in {}; {what} lies in the area of unit {}",
+                            event.system, ctx.units[u.0 as usize].id
                         )
                     };
                     explained.push(Explanation {
@@ -642,17 +667,14 @@ impl<'a> Engine<'a> {
             && t - last <= self.p.team
         {
             let hours = (t - last) as f64 / HOUR;
-            let colleague = ctx
-                .employees
-                .get(who as usize)
-                .map(|e| e.id.as_str())
-                .unwrap_or("?");
             explained.push(Explanation {
                 code: ExplanationCode::TeamCollaboration,
-                detail: lazy(traced, || format!(
-                    "colleague {colleague} of unit {} accessed the subject with an explanation {hours:.1} h earlier",
-                    ctx.units[u.0 as usize].id
-                )),
+                detail: lazy(traced, || {
+                    format!(
+                        "a colleague of unit {} accessed the subject with an explanation {hours:.1} h earlier",
+                        ctx.units[u.0 as usize].id
+                    )
+                }),
             });
         }
         let is_explained = !explained.is_empty();
@@ -858,7 +880,7 @@ impl<'a> Engine<'a> {
         {
             self.push(
                 SignalCode::NameSearchNoCase,
-                format!("search on \"{q}\" without a case number"),
+                "a search on a name without a case number".to_owned(),
             );
             let stem = normalise_name(q.trim().trim_end_matches('*'));
             let a = &mut self.actors[slot as usize];
@@ -886,18 +908,13 @@ impl<'a> Engine<'a> {
                 a.recent_unexplained.push((t, s.0));
             }
             let distinct = a.recent_unexplained.len() as u32;
-            let query = a
-                .name_search
-                .as_ref()
-                .map(|x| x.1.clone())
-                .unwrap_or_default();
             let minutes = window as f64 / 60.0;
             if matches_search && hits >= th.browsing_name_hits {
                 let after = self.p.name_search as f64 / 60.0;
                 self.push(
                     SignalCode::Browsing,
                     format!(
-                        "{hits} persons named like the search \"{query}\" viewed without explanation within {after:.0} minutes of it"
+                        "{hits} persons bearing the name just searched for viewed without explanation within {after:.0} minutes of the search"
                     ),
                 );
             } else if distinct >= th.browsing_subjects {
@@ -1004,7 +1021,7 @@ impl<'a> Engine<'a> {
             let unit_id = emp
                 .and_then(|e| e.unit)
                 .map(|u| ctx.units[u.0 as usize].id.as_str());
-            let role_text = emp.map(|e| ctx.str(e.role));
+            let role_text = emp.map(|e| ctx.role_name(e.role));
             for (title, weight) in sigma.run(event, t, unit_id, role_text) {
                 self.hits.push(Hit {
                     code: SignalCode::SigmaRule,
@@ -1048,6 +1065,9 @@ impl<'a> Engine<'a> {
         // --- Combine: each signal keeps the part no applicable explanation offsets.
         let mut reasons: Vec<Reason> = Vec::with_capacity(self.hits.len());
         let mut raw = 0.0;
+        // Signals that keep at least half their weight: they count as evidence for the actor's
+        // period (see `evidence`).
+        let mut counted = 0u64;
         for hit in &self.hits {
             let credit = explained
                 .iter()
@@ -1055,6 +1075,9 @@ impl<'a> Engine<'a> {
                 .map(|x| self.p.credit[x.code.index()])
                 .fold(0.0, f64::max);
             let weight = hit.base * (1.0 - credit);
+            if hit.base > 0.0 && weight >= 0.5 * hit.base {
+                counted |= 1 << hit.code.index();
+            }
             if let Some(checks) = trace.as_deref_mut() {
                 checks.push(Check {
                     kind: CheckKind::Signal,
@@ -1140,23 +1163,33 @@ impl<'a> Engine<'a> {
                 self.team.insert(key(u.0, s.0), (t, slot));
             }
         }
-        if score >= self.config.alerts.reason_threshold {
-            self.alerts.add(
-                slot,
-                SuspiciousEvent {
-                    actor: event.actor.clone(),
-                    event: event.id.clone(),
-                    time: event.time,
-                    secs: t,
-                    raw,
-                    subject: subj_idx.map(|s| s.0),
-                    reasons: reasons
-                        .iter()
-                        .map(|r| (r.code, r.weight, r.detail.clone()))
-                        .collect(),
-                },
-            );
-        }
+        let personal = emp_idx
+            .map(|e| self.personal[e.0 as usize])
+            .unwrap_or_default();
+        let path = match subj {
+            Some(s) if s.is_vehicle => AccessPath::Vehicle,
+            Some(_) => AccessPath::Person,
+            None => AccessPath::Other,
+        };
+        self.evidence.add(&Access {
+            slot,
+            actor: &event.actor,
+            role: role as u32,
+            group: peer as u32,
+            role_name: emp.map_or("employee outside the directory", |e| ctx.role_name(e.role)),
+            event: &event.id,
+            time: event.time,
+            secs: t,
+            path,
+            item: subj_idx.map_or(0x8000_0000 | self.n_events, |s| s.0),
+            day: local_day,
+            area_explained: is_explained,
+            household: person.and_then(|p| p.address).map(|a| a.0),
+            near_home: personal.home4.is_some()
+                && person.and_then(|p| p.postcode4) == personal.home4,
+            chance: personal,
+            signals: counted,
+        });
         EventScore {
             event: event.id.clone(),
             actor: event.actor.clone(),
@@ -1200,10 +1233,9 @@ impl<'a> Engine<'a> {
                 format!("the subject{holder_note} lives at the actor's home address"),
             );
         } else if e.postcode.is_some() && e.postcode == p.postcode {
-            let pc = e.postcode.map(|i| ctx.str(i)).unwrap_or("");
             self.push(
                 SignalCode::SamePostcode,
-                format!("the subject{holder_note} lives in the actor's postcode {pc}"),
+                format!("the subject{holder_note} lives in the actor's own 6-character postcode"),
             );
         }
         if let (Some(a), Some(b)) = (e.family_name, p.family_name)
@@ -1230,16 +1262,13 @@ impl<'a> Engine<'a> {
                 });
             }
         }
-        if let Some(other) = p
+        if p
             .employee
-            .filter(|o| Some(*o) != ctx.employee_idx(e.id.as_str()))
+            .is_some_and(|o| Some(o) != ctx.employee_idx(e.id.as_str()))
         {
             self.push(
                 SignalCode::ColleagueRecord,
-                format!(
-                    "the subject{holder_note} is the own record of colleague {}",
-                    ctx.employees[other.0 as usize].id
-                ),
+                format!("the subject{holder_note} is a colleague's own record"),
             );
         } else if p.employee.is_none() && p.flags & FLAG_EMPLOYEE != 0 {
             self.push(
@@ -1251,6 +1280,47 @@ impl<'a> Engine<'a> {
 }
 
 pub use crate::alert::Alert;
+
+/// What chance gives an employee by their own surroundings: shares of their 4-digit home area
+/// that are themselves, their household, their declared relations and their street, and the share
+/// of all persons bearing their family name.
+fn personal(ctx: &Context, e: &EmployeeInfo) -> PersonalChance {
+    let home4 = e.postcode.and_then(|p| postcode4(ctx.str(p)));
+    let count = |i: Option<StrIdx>| {
+        i.and_then(|i| ctx.postcode_count.get(i.0 as usize).copied())
+            .unwrap_or(0)
+    };
+    let street = count(e.postcode).max(1);
+    let household = count(e.address).max(1);
+    let area = home4
+        .and_then(|p4| ctx.postcode4_count.get(usize::from(p4)).copied())
+        .unwrap_or(0)
+        .max(street)
+        .max(1);
+    let share = |n: u32| {
+        if home4.is_some() {
+            f64::from(n) / f64::from(area)
+        } else {
+            0.0
+        }
+    };
+    PersonalChance {
+        home4,
+        own: share(1),
+        household: share(household),
+        relations: share(e.relations.len() as u32),
+        street: share(street),
+        name: e.family_name.map_or(0.0, |f| {
+            f64::from(
+                ctx.family_name_count
+                    .get(f.0 as usize)
+                    .copied()
+                    .unwrap_or(0)
+                    .max(1),
+            ) / f64::from(ctx.n_persons.max(1))
+        }),
+    }
+}
 
 /// The text when a trace is being recorded; an empty (unallocated) string otherwise.
 fn lazy(traced: bool, text: impl FnOnce() -> String) -> String {

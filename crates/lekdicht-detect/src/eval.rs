@@ -189,6 +189,12 @@ impl<'a> Evaluation<'a> {
         let pr_auc = average_precision(&self.ranked);
         let recall = share(violators_alerted as u64, self.violators.len() as u64);
         let precision = share(real_alerts as u64, alerts.len() as u64);
+        let score_sum: f64 = alerts.iter().map(|a| a.score).sum();
+        let mean_alert_score = if alerts.is_empty() {
+            0.0
+        } else {
+            score_sum / alerts.len() as f64
+        };
         QualityReport {
             events: self.all.events,
             days,
@@ -206,6 +212,8 @@ impl<'a> Evaluation<'a> {
             recall,
             precision,
             alerts_per_100_per_month: alerts_per_100,
+            mean_alert_score,
+            score_sum_per_1000: score_sum / (n_employees as f64 / 1000.0) / months,
             recall_per_kind: per_kind,
             pr_auc,
             fairness,
@@ -349,6 +357,11 @@ pub struct QualityReport {
     pub recall: f64,
     pub precision: f64,
     pub alerts_per_100_per_month: f64,
+    /// Mean score (calibrated probability) of the alerts: should be close to `precision`.
+    pub mean_alert_score: f64,
+    /// The alerts' scores summed, per 1,000 employees per month: the number of real alerts the
+    /// detector itself expects.
+    pub score_sum_per_1000: f64,
     /// Kind -> (violators with that kind alerted on an event of that kind, violators with it).
     pub recall_per_kind: BTreeMap<String, (usize, usize)>,
     pub pr_auc: f64,
@@ -361,6 +374,11 @@ pub mod targets {
     pub const RECALL: f64 = 0.90;
     pub const PRECISION: f64 = 0.80;
     pub const ALERTS_PER_100_PER_MONTH: f64 = 2.0;
+    /// The mean alert score may differ this much from the share of alerts that are real.
+    pub const CALIBRATION: f64 = 0.15;
+    /// In a world without violations, the alerts' scores may sum to at most this per 1,000
+    /// employees per month.
+    pub const NULL_SCORE_SUM_PER_1000: f64 = 2.0;
     pub const FAIRNESS_RATIO: f64 = 1.25;
     /// Below this many alerted innocents in a grouping, the alerted-share ratio is not judged:
     /// with a handful of alerts one more or less swings it from 1 to infinity.
@@ -401,11 +419,23 @@ impl Fairness {
 }
 
 impl QualityReport {
+    /// Whether the mean alert score is within [`targets::CALIBRATION`] of the share of alerts that
+    /// are real (trivially so without alerts).
+    pub fn calibration_ok(&self) -> bool {
+        self.alerts == 0 || (self.mean_alert_score - self.precision).abs() <= targets::CALIBRATION
+    }
+
     /// Whether every target is met.
     pub fn all_pass(&self) -> bool {
-        self.legit_explained_share >= targets::LEGIT_EXPLAINED
-            && self.recall >= targets::RECALL
-            && self.precision >= targets::PRECISION
+        let detection = if self.violators == 0 {
+            self.score_sum_per_1000 <= targets::NULL_SCORE_SUM_PER_1000
+        } else {
+            self.recall >= targets::RECALL
+                && self.precision >= targets::PRECISION
+                && self.calibration_ok()
+        };
+        detection
+            && self.legit_explained_share >= targets::LEGIT_EXPLAINED
             && self.alerts_per_100_per_month <= targets::ALERTS_PER_100_PER_MONTH
             && self.fairness.values().filter(|f| f.target).all(|f| {
                 f.alerted_ratio_ok() != Some(false) && f.above_threshold_ok() != Some(false)
@@ -472,6 +502,22 @@ impl fmt::Display for QualityReport {
             mark(self.alerts_per_100_per_month <= ALERTS_PER_100_PER_MONTH),
             self.alerts_per_100_per_month
         )?;
+        if self.violators > 0 {
+            writeln!(
+                f,
+                "[{}] calibration: mean alert score {:.2} against {:.2} real (target within {CALIBRATION})",
+                mark(self.calibration_ok()),
+                self.mean_alert_score,
+                self.precision
+            )?;
+        } else {
+            writeln!(
+                f,
+                "[{}] without violators, alert scores sum to {:.2} per 1,000 employees per month (target <= {NULL_SCORE_SUM_PER_1000})",
+                mark(self.score_sum_per_1000 <= NULL_SCORE_SUM_PER_1000),
+                self.score_sum_per_1000
+            )?;
+        }
         writeln!(f, "       event-level PR-AUC:     {:.3}", self.pr_auc)?;
         writeln!(f, "       recall per kind:")?;
         for (kind, (hit, total)) in &self.recall_per_kind {

@@ -20,9 +20,11 @@ pub mod codes;
 pub mod config;
 pub mod context;
 pub mod eval;
+pub mod feedback;
 
 mod alert;
 mod engine;
+pub mod evidence;
 mod score;
 mod sigma;
 
@@ -31,5 +33,6 @@ pub use codes::{ExplanationCode, SignalCode};
 pub use config::{Config, ConfigError};
 pub use context::{Context, ContextRecords};
 pub use engine::{Engine, NEWS_CAPACITY};
+pub use evidence::AccessPath;
 pub use score::{Check, CheckKind, EventScore, Explanation, Reason, Trace};
 pub use sigma::sigma_fields;

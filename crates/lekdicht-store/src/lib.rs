@@ -126,10 +126,15 @@ pub trait Store {
     /// Writes the alerts of a detection run; an alert whose id existed keeps its status.
     fn write_alerts(&mut self, alerts: &[AlertRow]) -> Result<(), StoreError>;
 
+    /// Every alert an investigator decided (dismissed or escalated), from any run: what
+    /// detection learns from.
+    fn decided_alerts(&self) -> Result<Vec<AlertRow>, StoreError>;
+
     /// The score lines of the given events (by sequence number), where scored.
     fn scores_of(&self, seqs: &[u64]) -> Result<Vec<(u64, String)>, StoreError>;
 
-    /// Current alerts, highest score first; `status` filters.
+    /// Current alerts, highest score first; `status` filters. Without a status, findings kept
+    /// outside the review queue (status `ranked`) are left out; ask for `ranked` to list them.
     fn alerts(&self, status: Option<&str>) -> Result<Vec<AlertRow>, StoreError>;
 
     /// A value of the store's small key/value settings table.

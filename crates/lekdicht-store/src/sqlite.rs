@@ -56,6 +56,18 @@ fn sql(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sql { op, source }
 }
 
+fn alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
+    Ok(AlertRow {
+        id: r.get(0)?,
+        actor: r.get(1)?,
+        score: r.get(2)?,
+        from_ms: r.get(3)?,
+        until_ms: r.get(4)?,
+        status: r.get(5)?,
+        line: r.get(6)?,
+    })
+}
+
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -1212,7 +1224,9 @@ impl Store for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
                      ON CONFLICT (id) DO UPDATE SET actor = excluded.actor, score = excluded.score,
                         from_ms = excluded.from_ms, until_ms = excluded.until_ms, line = excluded.line,
-                        current = 1",
+                        current = 1,
+                        status = CASE WHEN alerts.status IN ('open', 'ranked')
+                                      THEN excluded.status ELSE alerts.status END",
                 )
                 .map_err(sql(op))?;
             for a in alerts {
@@ -1245,28 +1259,30 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn decided_alerts(&self) -> Result<Vec<AlertRow>, StoreError> {
+        let op = "reading decided alerts";
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, actor, score, from_ms, until_ms, status, line FROM alerts
+                 WHERE status IN ('dismissed', 'escalated') ORDER BY id",
+            )
+            .map_err(sql(op))?;
+        let rows = stmt.query_map([], alert_row).map_err(sql(op))?;
+        rows.collect::<Result<_, _>>().map_err(sql(op))
+    }
+
     fn alerts(&self, status: Option<&str>) -> Result<Vec<AlertRow>, StoreError> {
         let op = "reading alerts";
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT id, actor, score, from_ms, until_ms, status, line FROM alerts
-                 WHERE current = 1 AND (?1 IS NULL OR status = ?1) ORDER BY score DESC, id",
+                 WHERE current = 1 AND ((?1 IS NULL AND status <> 'ranked') OR status = ?1)
+                 ORDER BY score DESC, id",
             )
             .map_err(sql(op))?;
-        let rows = stmt
-            .query_map([status], |r| {
-                Ok(AlertRow {
-                    id: r.get(0)?,
-                    actor: r.get(1)?,
-                    score: r.get(2)?,
-                    from_ms: r.get(3)?,
-                    until_ms: r.get(4)?,
-                    status: r.get(5)?,
-                    line: r.get(6)?,
-                })
-            })
-            .map_err(sql(op))?;
+        let rows = stmt.query_map([status], alert_row).map_err(sql(op))?;
         rows.collect::<Result<_, _>>().map_err(sql(op))
     }
 

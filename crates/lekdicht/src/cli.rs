@@ -184,13 +184,22 @@ pub struct ScoreArgs {
     /// Do not print the score lines (they are stored either way).
     #[arg(long)]
     pub quiet: bool,
+    /// Ignore what investigators decided on earlier alerts (by default each signal's weight in
+    /// alerts follows how often alerts carrying it turned out real).
+    #[arg(long)]
+    pub no_feedback: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct AlertsArgs {
-    /// Only alerts with this status (open, dismissed, escalated).
+    /// Only alerts with this status (open, dismissed, escalated, or ranked: findings kept outside
+    /// the review queue).
     #[arg(long)]
     pub status: Option<String>,
+    /// Also list the findings kept outside the review queue (below the budget or the minimum
+    /// probability), with their rank.
+    #[arg(long, conflicts_with = "status")]
+    pub all: bool,
     /// One JSON object per alert (contract section 3).
     #[arg(long)]
     pub json: bool,
@@ -359,4 +368,27 @@ pub struct DemoArgs {
     /// Empty the data directory first, if it holds another world.
     #[arg(long)]
     pub replace: bool,
+    /// The kind of organisation: region (a police region with a municipal front office), police
+    /// (police-heavy, high patrol volume) or front-office (a large municipal front office).
+    #[arg(long, default_value = "region", value_parser = parse_profile)]
+    pub profile: lekdicht_demo::Profile,
+    /// Share of employees with planted violations (0 gives a world without any violation).
+    #[arg(long, default_value_t = 0.01)]
+    pub violators: f64,
+    /// Skip the evaluation over every profile that follows the main world.
+    #[arg(long, conflicts_with = "profiles_only")]
+    pub no_profiles: bool,
+    /// Only evaluate every profile in memory (no data directory is written).
+    #[arg(long)]
+    pub profiles_only: bool,
+}
+
+fn parse_profile(name: &str) -> Result<lekdicht_demo::Profile, String> {
+    lekdicht_demo::Profile::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = lekdicht_demo::Profile::ALL
+            .iter()
+            .map(|p| p.as_str())
+            .collect();
+        format!("unknown profile {name:?}; one of {}", names.join(", "))
+    })
 }

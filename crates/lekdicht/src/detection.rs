@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use lekdicht_detect::eval::ExplainedTally;
-use lekdicht_detect::{Alert, Config, Context, Engine, EventScore, Trace};
+use lekdicht_detect::{Alert, Config, Context, Engine, EventScore, SignalCode, Trace, feedback};
 use lekdicht_store::{AlertRow, ScoreRow, Store, StoredEvent, TimeRange};
 
 /// Events read and scored per page.
@@ -55,12 +55,41 @@ pub fn load_config(data: &Path, path: Option<&Path>, rules: Option<&Path>) -> Re
 pub struct DetectionSummary {
     pub events: u64,
     pub explained: ExplainedTally,
+    /// The alerts in the review queue.
     pub alerts: Vec<Alert>,
+    /// Findings kept with their rank outside the queue.
+    pub ranked: usize,
     /// Events at or above the configured reason threshold.
     pub suspicious: u64,
     pub seconds: f64,
     /// Seconds spent in the engine alone (without reading and writing the store).
     pub engine_seconds: f64,
+}
+
+/// The status of a finding stored outside the review queue (below the budget or the minimum
+/// probability), kept with its rank.
+pub const RANKED: &str = "ranked";
+
+/// What detection learns from the decided alerts in the store (see
+/// [`lekdicht_detect::feedback`]).
+pub fn learned(store: &dyn Store) -> Result<Vec<feedback::Learned>> {
+    let mut decisions = Vec::new();
+    for row in store.decided_alerts()? {
+        let line: serde_json::Value = serde_json::from_str(&row.line)
+            .with_context(|| format!("stored alert {} does not parse", row.id))?;
+        let signals = line["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["bits"].as_f64().unwrap_or(0.0) >= 1.0)
+            .filter_map(|r| r["code"].as_str().and_then(SignalCode::parse))
+            .collect();
+        decisions.push(feedback::Decision {
+            signals,
+            real: row.status == "escalated",
+        });
+    }
+    Ok(feedback::learn(&decisions))
 }
 
 /// The engine's view of the store's current context.
@@ -107,9 +136,11 @@ pub fn run(
         store.write_scores(&rows)?;
     }
     let t = Instant::now();
-    let alerts = engine.finish();
+    let all = engine.finish_all();
     engine_time += t.elapsed();
-    let rows = alerts
+    // Every finding is stored: the queued ones open for review, the others with status `ranked`
+    // (kept with their rank, outside the review queue).
+    let rows = all
         .iter()
         .map(|a| {
             Ok(AlertRow {
@@ -118,16 +149,19 @@ pub fn run(
                 score: a.score,
                 from_ms: a.from.timestamp_millis(),
                 until_ms: a.until.timestamp_millis(),
-                status: "open".to_owned(),
+                status: if a.queued { "open" } else { RANKED }.to_owned(),
                 line: serde_json::to_string(a)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
     store.write_alerts(&rows)?;
+    let ranked = all.iter().filter(|a| !a.queued).count();
+    let alerts: Vec<Alert> = all.into_iter().filter(|a| a.queued).collect();
     Ok(DetectionSummary {
         events: explained.events,
         explained,
         alerts,
+        ranked,
         suspicious,
         seconds: started.elapsed().as_secs_f64(),
         engine_seconds: engine_time.as_secs_f64(),

@@ -25,12 +25,23 @@ fn config_of(args: &DemoArgs) -> DemoConfig {
         vehicles: args.vehicles,
         days: args.days,
         seed: args.seed,
+        violator_share: args.violators.clamp(0.0, 1.0),
+        profile: args.profile,
         ..DemoConfig::default()
     }
 }
 
 pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
     let config = config_of(args);
+    if args.profiles_only {
+        let detect_config = detection::load_config(data, None, None)?;
+        let pass = super::profiles::run(config.days, &detect_config)?;
+        return Ok(if pass {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(4)
+        });
+    }
     let started = Instant::now();
     let world = generate(&config);
     let generated = started.elapsed();
@@ -49,8 +60,14 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
     }
 
     let identity = format!(
-        "seed={} employees={} persons={} vehicles={} days={}",
-        config.seed, config.employees, config.persons, config.vehicles, config.days
+        "seed={} employees={} persons={} vehicles={} days={} profile={} violators={}",
+        config.seed,
+        config.employees,
+        config.persons,
+        config.vehicles,
+        config.days,
+        config.profile,
+        config.violator_share
     );
     if args.replace && data.exists() {
         std::fs::remove_dir_all(data)
@@ -152,10 +169,11 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
         .collect();
     println!("least explained units: {}", lowest.join(", "));
     println!(
-        "{} accesses carry a reason to look twice; they form {} alerts for {} employees:",
+        "{} accesses carry a reason to look twice; {} alerts for {} employees enter the review queue ({} more findings are kept with their rank), best ranked first:",
         summary.suspicious,
         summary.alerts.len(),
-        ctx.n_employees()
+        ctx.n_employees(),
+        summary.ranked
     );
     for alert in summary.alerts.iter().take(8) {
         let reasons: Vec<String> = alert
@@ -165,9 +183,11 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
             .map(|r| format!("{} x{}", r.code.as_str(), r.count))
             .collect();
         println!(
-            "  {:<24} score {:.2}  {:>3} events  {}",
+            "  #{:<3} {:<24} probability {:.2}  {:>5.1} bits  {:>3} events  {}",
+            alert.rank,
             alert.id,
             alert.score,
+            alert.bits,
             alert.events.len(),
             reasons.join(", ")
         );
@@ -179,6 +199,9 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
     println!("\n== quality against the answer key (used by this evaluation only)");
     let quality = evaluation.finish(&summary.alerts, config.days);
     println!("{quality}");
+    if !args.no_profiles {
+        super::profiles::run(config.days, &detect_config)?;
+    }
     println!(
         "\nnext: `lekdicht alerts`, `lekdicht explain EVENT`, `lekdicht timeline EMPLOYEE`, `lekdicht accessed SUBJECT`, `lekdicht ledger verify`"
     );

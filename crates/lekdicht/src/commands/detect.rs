@@ -13,11 +13,28 @@ use crate::detection;
 
 pub(crate) fn score(data: &Path, args: &ScoreArgs) -> Result<ExitCode> {
     let mut store = super::open_store(data)?;
-    let config = detection::load_config(
+    let mut config = detection::load_config(
         data,
         args.detect.config.as_deref(),
         args.detect.rules.as_deref(),
     )?;
+    if !args.no_feedback {
+        let learned = detection::learned(&store)?;
+        if !learned.is_empty() {
+            eprintln!("learned from decided alerts (`--no-feedback` ignores this):");
+            for l in &learned {
+                eprintln!(
+                    "  {:<28} {:>4} real, {:>4} not real: precision {:.2}, weight x{:.2}",
+                    l.code.as_str(),
+                    l.real,
+                    l.not_real,
+                    l.precision,
+                    l.multiplier
+                );
+            }
+        }
+        lekdicht_detect::feedback::apply(&mut config.alerts.signal_multipliers, &learned);
+    }
     let range = TimeRange {
         from_ms: args
             .from
@@ -47,13 +64,14 @@ pub(crate) fn score(data: &Path, args: &ScoreArgs) -> Result<ExitCode> {
     out.flush()?;
     drop(out);
     eprintln!(
-        "scored {} events in {:.1} s (engine {:.0} events/s): {:.1}% explained, {} above the reason threshold, {} alerts",
+        "scored {} events in {:.1} s (engine {:.0} events/s): {:.1}% explained, {} above the reason threshold, {} alerts in the review queue, {} more findings kept with their rank (`lekdicht alerts --all`)",
         summary.events,
         summary.seconds,
         summary.events as f64 / summary.engine_seconds.max(1e-9),
         100.0 * summary.explained.share(),
         summary.suspicious,
-        summary.alerts.len()
+        summary.alerts.len(),
+        summary.ranked
     );
     eprintln!("explained share per unit:");
     for (unit, (events, explained)) in &summary.explained.per_unit {
@@ -67,32 +85,44 @@ pub(crate) fn score(data: &Path, args: &ScoreArgs) -> Result<ExitCode> {
 
 pub(crate) fn alerts(data: &Path, args: &AlertsArgs) -> Result<ExitCode> {
     let store = super::open_store(data)?;
-    let alerts = store.alerts(args.status.as_deref())?;
+    let mut alerts = store.alerts(args.status.as_deref())?;
+    if args.all {
+        alerts.extend(store.alerts(Some(crate::detection::RANKED))?);
+    }
+    let mut lines = Vec::with_capacity(alerts.len());
+    for a in &alerts {
+        let mut value: serde_json::Value = serde_json::from_str(&a.line)?;
+        value["status"] = a.status.clone().into();
+        lines.push(value);
+    }
+    // Best ranked first: the rank is the order in which the run found them most surprising.
+    lines.sort_by_key(|v| v["rank"].as_u64().unwrap_or(u64::MAX));
     let mut out = std::io::stdout().lock();
     if args.json {
-        for a in &alerts {
-            let mut value: serde_json::Value = serde_json::from_str(&a.line)?;
-            value["status"] = a.status.clone().into();
+        for value in &lines {
             writeln!(out, "{value}")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if alerts.is_empty() {
+    if lines.is_empty() {
         writeln!(out, "no alerts (run `lekdicht score` after ingesting)")?;
         return Ok(ExitCode::SUCCESS);
     }
-    for a in &alerts {
-        let value: serde_json::Value = serde_json::from_str(&a.line)?;
+    for value in &lines {
         writeln!(
             out,
-            "{}  score {:.2}  {}  {} .. {}  {} events  [{}]",
-            a.id,
-            a.score,
-            a.actor,
+            "#{:<4} {}  probability {:.2}  {:.1} bits  {}  {} .. {}  {} events  [{}]",
+            value["rank"]
+                .as_u64()
+                .map_or("?".to_owned(), |r| r.to_string()),
+            value["id"].as_str().unwrap_or("?"),
+            value["score"].as_f64().unwrap_or(0.0),
+            value["bits"].as_f64().unwrap_or(0.0),
+            value["actor"].as_str().unwrap_or("?"),
             value["from"].as_str().unwrap_or("?"),
             value["until"].as_str().unwrap_or("?"),
             value["events"].as_array().map_or(0, Vec::len),
-            a.status
+            value["status"].as_str().unwrap_or("?")
         )?;
         for r in value["reasons"].as_array().into_iter().flatten() {
             writeln!(
@@ -104,7 +134,7 @@ pub(crate) fn alerts(data: &Path, args: &AlertsArgs) -> Result<ExitCode> {
             )?;
         }
     }
-    writeln!(out, "{} alerts", alerts.len())?;
+    writeln!(out, "{} alerts", lines.len())?;
     Ok(ExitCode::SUCCESS)
 }
 

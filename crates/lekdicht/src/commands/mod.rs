@@ -6,6 +6,7 @@ mod demo;
 mod detect;
 mod ingest;
 mod ledger;
+mod profiles;
 mod quarantine;
 mod query;
 pub(crate) mod web;
