@@ -381,6 +381,10 @@ pub struct DemoArgs {
     /// Only evaluate every profile in memory (no data directory is written).
     #[arg(long)]
     pub profiles_only: bool,
+    /// Employees in the small worlds of the evaluation over every profile (the large ones have
+    /// twice as many).
+    #[arg(long, default_value_t = 1000)]
+    pub profile_size: usize,
 }
 
 fn parse_profile(name: &str) -> Result<lekdicht_demo::Profile, String> {

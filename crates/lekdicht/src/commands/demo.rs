@@ -35,7 +35,7 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
     let config = config_of(args);
     if args.profiles_only {
         let detect_config = detection::load_config(data, None, None)?;
-        let pass = super::profiles::run(config.days, &detect_config)?;
+        let pass = super::profiles::run(config.days, args.profile_size, &detect_config)?;
         return Ok(if pass {
             ExitCode::SUCCESS
         } else {
@@ -200,7 +200,7 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
     let quality = evaluation.finish(&summary.alerts, config.days);
     println!("{quality}");
     if !args.no_profiles {
-        super::profiles::run(config.days, &detect_config)?;
+        super::profiles::run(config.days, args.profile_size, &detect_config)?;
     }
     println!(
         "\nnext: `lekdicht alerts`, `lekdicht explain EVENT`, `lekdicht timeline EMPLOYEE`, `lekdicht accessed SUBJECT`, `lekdicht ledger verify`"
