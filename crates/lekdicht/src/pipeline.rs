@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lekdicht_ingest::{Defaults, Format, Item, LineError, Parsed, RecordStream, SourceFile};
+use lekdicht_ingest::{
+    Defaults, Format, Item, Limits, LineError, Parsed, RecordStream, SourceFile,
+};
 use lekdicht_ledger::{Hash, leaf_hash};
 use lekdicht_model::RecordKind;
 use lekdicht_store::{
@@ -37,6 +39,8 @@ pub struct IngestOptions {
     pub progress: bool,
     /// What the run is called in the store's list of runs.
     pub description: String,
+    /// Bounds on lines, decompression and times.
+    pub limits: Limits,
 }
 
 impl Default for IngestOptions {
@@ -49,6 +53,7 @@ impl Default for IngestOptions {
             batch_size: 20_000,
             progress: true,
             description: "ingest".to_owned(),
+            limits: Limits::default(),
         }
     }
 }
@@ -162,6 +167,7 @@ fn new_batch(kind: RecordKind, batch_size: usize) -> Batch {
 fn read_sources(
     sources: &[SourceFile],
     defaults: &Defaults,
+    limits: &Limits,
     batch_size: usize,
     mut known: KnownIds,
     tasks: ReaderTasks,
@@ -171,7 +177,7 @@ fn read_sources(
         if tx.send(Message::Start(i)).is_err() {
             return;
         }
-        let stream = match RecordStream::open(source.clone(), defaults.clone()) {
+        let stream = match RecordStream::open(source.clone(), defaults.clone(), limits.clone()) {
             Ok(s) => s,
             Err(e) => {
                 let _ = tx.send(Message::Failed(i, e.to_string()));
@@ -301,11 +307,7 @@ fn ingest_run(
         .context("cannot record the ingest run")?;
     let mut report = IngestReport {
         run: run.0,
-        skipped: found
-            .skipped
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        skipped: found.skipped.iter().map(ToString::to_string).collect(),
         sources: found
             .sources
             .iter()
@@ -323,7 +325,10 @@ fn ingest_run(
     let sources = found.sources;
     let batch_size = options.batch_size.max(1);
     let result: Result<()> = std::thread::scope(|scope| {
-        scope.spawn(move || read_sources(&sources, &defaults, batch_size, known, tasks, &tx));
+        let limits = &options.limits;
+        scope.spawn(move || {
+            read_sources(&sources, &defaults, limits, batch_size, known, tasks, &tx)
+        });
         // The after-commit hook (the ledger: hashing, fsync, signing) and freeing a batch's many
         // small allocations run on their own thread, in commit order, so that the writer does
         // nothing but write. A hook that fails stops the run; what was committed stays stored

@@ -24,6 +24,7 @@ pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
         organization: args.organization.clone(),
         batch_size: args.batch_size,
         progress: !args.quiet,
+        limits: args.limits.limits(),
         description: format!(
             "ingest {}",
             args.paths
@@ -99,7 +100,7 @@ pub(crate) fn print_summary(report: &IngestReport) {
         report.run, report.seconds, rate
     );
     for skipped in &report.skipped {
-        println!("skipped (kind unknown from its name): {skipped}");
+        println!("skipped: {skipped}");
     }
     if report.unresolved > 0 {
         println!(

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use lekdicht_ingest::{Defaults, Format, Item, RecordStream, SourceFile};
+use lekdicht_ingest::{Defaults, Format, Item, Limits, RecordStream, SourceFile};
 use lekdicht_store::{QuarantineEntry, QuarantineFilter, Store};
 
 use crate::cli::QuarantineCommand;
@@ -176,7 +176,7 @@ fn fix(data: &Path, store: &mut dyn Store, id: i64, line: Option<String>) -> Res
         kind: entry.kind,
         format,
     };
-    for item in RecordStream::open(source, Defaults::default())? {
+    for item in RecordStream::open(source, Defaults::default(), Limits::default())? {
         if let Item::Bad(error) = item? {
             println!("still invalid: {error}");
             return Ok(ExitCode::from(crate::EXIT_QUARANTINED));

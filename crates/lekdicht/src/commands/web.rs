@@ -320,6 +320,7 @@ mod tests {
             quiet: true,
             progress_lines: false,
             json: false,
+            limits: Default::default(),
         };
         super::super::ingest::run(dir.path(), &args).unwrap();
         let proofs = DataDirProofs {
