@@ -155,3 +155,37 @@ fn a_directory_with_a_fifo_and_a_symlink_loop_does_not_hang() {
     );
     assert_eq!(totals(&said), ["1", "1", "0", "0"], "{said}");
 }
+
+#[test]
+fn control_characters_are_refused_in_identifiers_and_escaped_on_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.ndjson");
+    let lines = [
+        EVENT.replace("BRP", "BR\\u001b[2JP"),
+        EVENT.replace("BRP", "BR\u{1b}[2JP"),
+        EVENT.replace("E1", "E\u{7f}1"),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let data = dir.path().join("data");
+    let out = limited_ingest(&data, &[file.to_str().unwrap()]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("events.ndjson:1: field `system`: contains the control character U+001B"),
+        "{said}"
+    );
+    assert!(said.contains("events.ndjson:3: field `actor`"), "{said}");
+    let listed = Command::new(env!("CARGO_BIN_EXE_lekdicht"))
+        .arg("--data")
+        .arg(&data)
+        .args(["quarantine", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(!listed.contains(['\u{1b}', '\u{7f}']), "{listed:?}");
+    assert!(
+        listed.contains("BR\\u{1b}[2JP") && listed.contains("E\\u{7f}1"),
+        "{listed}"
+    );
+    assert_eq!(totals(&said), ["3", "0", "0", "3"], "{said}");
+}

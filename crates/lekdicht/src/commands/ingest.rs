@@ -11,6 +11,7 @@ use lekdicht_store::EventOutcome;
 
 use crate::cli::{IngestArgs, InputFormat};
 use crate::pipeline::{IngestOptions, IngestReport, ingest_with_leaves};
+use crate::terminal::clean;
 
 pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
     let mut store = super::open_store(data)?;
@@ -79,14 +80,14 @@ pub(crate) fn print_summary(report: &IngestReport) {
         let t = &s.totals;
         println!(
             "{:<40} {:>10} {:>10} {:>10} {:>11}",
-            shorten(&s.name, 40),
+            shorten(&clean(&s.name), 40),
             t.read,
             t.stored,
             t.duplicates,
             t.quarantined
         );
         if let Some(error) = &s.error {
-            println!("  stopped early: {error}");
+            println!("  stopped early: {}", clean(error));
         }
     }
     let t = &report.totals;
@@ -100,7 +101,7 @@ pub(crate) fn print_summary(report: &IngestReport) {
         report.run, report.seconds, rate
     );
     for skipped in &report.skipped {
-        println!("skipped: {skipped}");
+        println!("skipped: {}", clean(skipped));
     }
     if report.unresolved > 0 {
         println!(
@@ -117,7 +118,7 @@ pub(crate) fn print_summary(report: &IngestReport) {
     if t.quarantined > 0 {
         println!("rejected lines (first {}):", report.first_errors.len());
         for e in &report.first_errors {
-            println!("  {e}");
+            println!("  {}", clean(e));
         }
         println!(
             "see all with `lekdicht quarantine list`; fix them with `lekdicht quarantine export DIR` and `lekdicht ingest DIR`"

@@ -15,6 +15,7 @@ use lekdicht_store::Store;
 
 use crate::cli::LedgerCommand;
 use crate::ledger::{self, EventLedger};
+use crate::terminal::clean;
 
 fn b64(hashes: &[lekdicht_ledger::Hash]) -> Vec<String> {
     hashes.iter().map(|h| B64.encode(h.0)).collect()
@@ -231,7 +232,7 @@ fn verify(data: &Path, store: &dyn Store, pinned: Option<&str>) -> Result<ExitCo
         return Ok(ExitCode::SUCCESS);
     }
     for p in &problems {
-        writeln!(out, "TAMPERED: {p}")?;
+        writeln!(out, "TAMPERED: {}", clean(p))?;
     }
     Ok(ExitCode::from(4))
 }

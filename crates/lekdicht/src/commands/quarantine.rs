@@ -11,6 +11,7 @@ use lekdicht_store::{QuarantineEntry, QuarantineFilter, Store};
 
 use crate::cli::QuarantineCommand;
 use crate::pipeline::{IngestOptions, ingest};
+use crate::terminal::clean;
 
 pub(crate) fn run(data: &Path, cmd: QuarantineCommand) -> Result<ExitCode> {
     let mut store = super::open_store(data)?;
@@ -62,23 +63,27 @@ fn print_list(entries: &[QuarantineEntry], json: bool) -> Result<()> {
         let field = e
             .field
             .as_deref()
-            .map(|f| format!(" `{f}`"))
+            .map(|f| format!(" `{}`", clean(f)))
             .unwrap_or_default();
         let state = match &e.resolved_at {
             Some(at) => format!(
                 " [resolved {at}: {}]",
-                e.resolution.as_deref().unwrap_or("")
+                clean(e.resolution.as_deref().unwrap_or(""))
             ),
             None => String::new(),
         };
         writeln!(
             out,
             "#{} {} {}:{}{field}: {}{state}",
-            e.id, e.kind, e.file, e.line, e.reason
+            e.id,
+            e.kind,
+            clean(&e.file),
+            e.line,
+            clean(&e.reason)
         )?;
         let raw = String::from_utf8_lossy(&e.raw);
         let raw: String = raw.chars().take(160).collect();
-        writeln!(out, "    {raw}")?;
+        writeln!(out, "    {}", clean(&raw))?;
     }
     writeln!(out, "{} entries", entries.len())?;
     Ok(())
@@ -178,7 +183,7 @@ fn fix(data: &Path, store: &mut dyn Store, id: i64, line: Option<String>) -> Res
     };
     for item in RecordStream::open(source, Defaults::default(), Limits::default())? {
         if let Item::Bad(error) = item? {
-            println!("still invalid: {error}");
+            println!("still invalid: {}", clean(&error.to_string()));
             return Ok(ExitCode::from(crate::EXIT_QUARANTINED));
         }
     }
