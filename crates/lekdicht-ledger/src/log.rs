@@ -97,6 +97,8 @@ pub struct Log<S: HashStore = FileHashStore> {
     // root equals the tree's root at its size.
     checkpoints: Vec<SignedCheckpoint>,
     history_poisoned: bool,
+    /// Bytes of a partial leaf at the end of the leaves file when it was opened.
+    torn_bytes: u64,
 }
 
 impl Log<FileHashStore> {
@@ -107,8 +109,10 @@ impl Log<FileHashStore> {
     /// See [`OpenError`]; notably [`OpenError::Tampered`].
     pub fn open(dir: &Path, origin: &str, signer: Option<Signer>) -> Result<Self, OpenError> {
         std::fs::create_dir_all(dir)?;
-        let (store, _report) = FileHashStore::open(&dir.join(LEAVES_FILE))?;
-        Self::open_with_store(dir, store, origin, signer)
+        let (store, report) = FileHashStore::open(&dir.join(LEAVES_FILE))?;
+        let mut log = Self::open_with_store(dir, store, origin, signer)?;
+        log.torn_bytes = report.torn_bytes;
+        Ok(log)
     }
 
     /// Opens the log in `dir` for an audit: without a signing key, and without refusing a log
@@ -118,9 +122,10 @@ impl Log<FileHashStore> {
     /// # Errors
     /// IO errors and a malformed or foreign history, as for [`Log::open`].
     pub fn open_for_audit(dir: &Path, origin: &str) -> Result<Self, OpenError> {
-        let (store, _report) = FileHashStore::open(&dir.join(LEAVES_FILE))?;
-        let log = Self::open_unchecked(dir, store, origin, None)?;
+        let (store, report) = FileHashStore::open(&dir.join(LEAVES_FILE))?;
+        let mut log = Self::open_unchecked(dir, store, origin, None)?;
         log.check_order()?;
+        log.torn_bytes = report.torn_bytes;
         Ok(log)
     }
 }
@@ -162,6 +167,7 @@ impl<S: HashStore> Log<S> {
             history,
             checkpoints,
             history_poisoned: false,
+            torn_bytes: 0,
         })
     }
 
@@ -260,6 +266,14 @@ impl<S: HashStore> Log<S> {
         }
         self.checkpoints.push(signed.clone());
         Ok(Some(signed))
+    }
+
+    /// Bytes of a partial leaf that ended the leaves file when the log was opened (a write cut
+    /// off by a crash, or a damaged file); 0 when the file held whole leaves only. The partial
+    /// leaf is not counted, and is cut off by the next append.
+    #[must_use]
+    pub fn torn_bytes(&self) -> u64 {
+        self.torn_bytes
     }
 
     /// Current size (all leaves synced).

@@ -103,6 +103,11 @@ pub type AfterCommit<'a> = dyn FnMut(&Batch, &BatchOutcome) -> Result<()> + Send
 pub type AfterCommitLeaves<'a> =
     dyn FnMut(&Batch, &BatchOutcome, &[Hash]) -> Result<()> + Send + 'a;
 
+/// Called on the writer's thread before each batch with events is committed, with the store's
+/// next sequence number and the leaf hash of each of the batch's events: the ingest journal, which
+/// must be durable before the commit.
+pub type BeforeCommit<'a> = dyn FnMut(u64, &[Hash]) -> Result<()> + 'a;
+
 enum Message {
     Start(usize),
     /// A batch of a source and the leaf hashes of its events (empty when not asked for).
@@ -276,25 +281,33 @@ pub fn ingest(
     after_commit: &mut AfterCommit<'_>,
 ) -> Result<IngestReport> {
     let tasks = ReaderTasks { leaves: false };
-    ingest_run(store, options, tasks, &mut |batch, outcome, _| {
-        after_commit(batch, outcome)
-    })
+    ingest_run(
+        store,
+        options,
+        tasks,
+        &mut |_, _| Ok(()),
+        &mut |batch, outcome, _| after_commit(batch, outcome),
+    )
 }
 
 /// [`ingest`], with the reader also computing every event's ledger leaf hash, handed to
-/// `after_commit` beside the batch.
+/// `before_commit` (the journal) before the batch is committed and to `after_commit` beside the
+/// batch after.
 pub fn ingest_with_leaves(
     store: &mut dyn Store,
     options: &IngestOptions,
+    before_commit: &mut BeforeCommit<'_>,
     after_commit: &mut AfterCommitLeaves<'_>,
 ) -> Result<IngestReport> {
-    ingest_run(store, options, ReaderTasks { leaves: true }, after_commit)
+    let tasks = ReaderTasks { leaves: true };
+    ingest_run(store, options, tasks, before_commit, after_commit)
 }
 
 fn ingest_run(
     store: &mut dyn Store,
     options: &IngestOptions,
     tasks: ReaderTasks,
+    before_commit: &mut BeforeCommit<'_>,
     after_commit: &mut AfterCommitLeaves<'_>,
 ) -> Result<IngestReport> {
     let started = Instant::now();
@@ -348,6 +361,9 @@ fn ingest_run(
                     }
                     Message::Failed(i, error) => report.sources[i].error = Some(error),
                     Message::Batch(i, batch, leaves) => {
+                        if !leaves.is_empty() {
+                            before_commit(store.event_count()?, &leaves)?;
+                        }
                         let outcome = store.write_batch(run, &batch)?;
                         report.quarantine_resolved += outcome.quarantine_resolved;
                         for q in &batch.quarantine {

@@ -36,24 +36,31 @@ pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
         ),
     };
     let mut ledger = crate::ledger::EventLedger::open(data, &mut store)?;
+    let mut journal = crate::ledger::Journal::open(data)?;
     let mut stored = 0u64;
     let progress_lines = args.progress_lines;
-    let report = ingest_with_leaves(&mut store, &options, &mut |batch, outcome, leaves| {
-        ledger.after_commit_with_leaves(batch, outcome, leaves)?;
-        if progress_lines {
-            stored += outcome
-                .events
-                .iter()
-                .filter(|o| matches!(o, EventOutcome::Stored(_)))
-                .count() as u64
-                + outcome.context_inserted
-                + outcome.context_updated;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "committed {stored}")?;
-            out.flush()?;
-        }
-        Ok(())
-    })?;
+    let mut before_commit = |seq: u64, leaves: &[_]| journal.record(seq, leaves);
+    let report = ingest_with_leaves(
+        &mut store,
+        &options,
+        &mut before_commit,
+        &mut |batch, outcome, leaves| {
+            ledger.after_commit_with_leaves(batch, outcome, leaves)?;
+            if progress_lines {
+                stored += outcome
+                    .events
+                    .iter()
+                    .filter(|o| matches!(o, EventOutcome::Stored(_)))
+                    .count() as u64
+                    + outcome.context_inserted
+                    + outcome.context_updated;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "committed {stored}")?;
+                out.flush()?;
+            }
+            Ok(())
+        },
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

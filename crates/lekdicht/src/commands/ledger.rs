@@ -214,6 +214,20 @@ fn verify(data: &Path, store: &dyn Store, pinned: Option<&str>) -> Result<ExitCo
     for finding in &report.findings {
         problems.push(describe(store, finding));
     }
+    let signed = log.latest_checkpoint().map_or(0, |c| c.checkpoint().size.0);
+    if log.torn_bytes() > 0 && log.size().0 < signed {
+        problems.push(format!(
+            "the ledger's leaves file ends in {} bytes of a partial leaf and holds only {} whole leaves of the {signed} signed: signed leaves were lost",
+            log.torn_bytes(),
+            log.size().0
+        ));
+    } else if log.torn_bytes() > 0 {
+        writeln!(
+            std::io::stdout(),
+            "note: the ledger's leaves file ends in {} bytes of a partial leaf, beyond the last signed checkpoint (a write cut off by a crash); the next ingest cuts it off",
+            log.torn_bytes()
+        )?;
+    }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

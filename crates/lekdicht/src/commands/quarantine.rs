@@ -10,7 +10,7 @@ use lekdicht_ingest::{Defaults, Format, Item, Limits, RecordStream, SourceFile};
 use lekdicht_store::{QuarantineEntry, QuarantineFilter, Store};
 
 use crate::cli::QuarantineCommand;
-use crate::pipeline::{IngestOptions, ingest};
+use crate::pipeline::{IngestOptions, ingest_with_leaves};
 use crate::terminal::clean;
 
 pub(crate) fn run(data: &Path, cmd: QuarantineCommand) -> Result<ExitCode> {
@@ -188,7 +188,8 @@ fn fix(data: &Path, store: &mut dyn Store, id: i64, line: Option<String>) -> Res
         }
     }
     let mut ledger = crate::ledger::EventLedger::open(data, store)?;
-    let report = ingest(
+    let mut journal = crate::ledger::Journal::open(data)?;
+    let report = ingest_with_leaves(
         store,
         &IngestOptions {
             paths: vec![path],
@@ -197,7 +198,8 @@ fn fix(data: &Path, store: &mut dyn Store, id: i64, line: Option<String>) -> Res
             description: format!("quarantine fix #{id}"),
             ..IngestOptions::default()
         },
-        &mut |batch, outcome| ledger.after_commit(batch, outcome),
+        &mut |seq, leaves| journal.record(seq, leaves),
+        &mut |batch, outcome, leaves| ledger.after_commit_with_leaves(batch, outcome, leaves),
     )?;
     if report.has_problems() {
         super::ingest::print_summary(&report);
