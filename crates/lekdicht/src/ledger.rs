@@ -247,6 +247,12 @@ impl EventLedger {
                 log.size().0
             );
         }
+        if log.torn_history_bytes() > 0 {
+            eprintln!(
+                "warning: the event ledger's checkpoint history ends in {} bytes of a partial line (a checkpoint write cut off by a crash, never returned to anyone); it is left out, and cut off when the next checkpoint is written",
+                log.torn_history_bytes()
+            );
+        }
         let mut ledger = EventLedger { log };
         ledger.catch_up(data, store)?;
         Ok(ledger)
@@ -335,7 +341,12 @@ impl EventLedger {
 /// The leaf hashes of stored events `logged..stored`, when the ingest journal vouches for each of
 /// them: every stored event of a journaled batch is one of that batch's candidates, in order.
 /// Otherwise the error names the first event that did not arrive through ingest.
-fn journaled_tail(data: &Path, store: &dyn Store, logged: u64, stored: u64) -> Result<Vec<Hash>> {
+pub fn journaled_tail(
+    data: &Path,
+    store: &dyn Store,
+    logged: u64,
+    stored: u64,
+) -> Result<Vec<Hash>> {
     let records = Journal::read(data)?;
     let mut hashes = Vec::with_capacity((stored - logged) as usize);
     let mut first_unvouched: Option<(u64, String)> = None;

@@ -349,6 +349,14 @@ fn an_interrupted_ingest_is_completed_from_its_journal_and_only_from_it() {
         dir
     };
     let dir = crashed();
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "note: the store holds 8 events beyond the ledger, all from an interrupted ingest"
+        ),
+        "{out}"
+    );
     let out = lekdicht(dir.path(), &["ledger", "checkpoint"]);
     assert!(out.status.success(), "{out:?}");
     assert!(stdout(&out).contains("\n8\n"), "{out:?}");
@@ -358,6 +366,8 @@ fn an_interrupted_ingest_is_completed_from_its_journal_and_only_from_it() {
     // Without the journal, the same tail is refused.
     let dir = crashed();
     std::fs::write(dir.path().join("ledger/events/pending"), b"").unwrap();
+    let out = tampered(dir.path());
+    assert!(out.contains("never recorded"), "{out}");
     every_signing_command_refuses(
         dir.path(),
         "event #0 (event bvh-1 of BVH) did not arrive through ingest",

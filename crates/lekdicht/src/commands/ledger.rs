@@ -211,7 +211,19 @@ fn verify(data: &Path, store: &dyn Store, pinned: Option<&str>) -> Result<ExitCo
             p.seq, p.id, p.field
         ));
     }
+    let mut notes = Vec::new();
     for finding in &report.findings {
+        // The tail of an interrupted ingest that its journal vouches for is not tampering: the
+        // next command that opens the ledger appends it.
+        if let Finding::MissingStoredLeaves { stored, supplied } = finding
+            && ledger::journaled_tail(data, store, stored.0, supplied.0).is_ok()
+        {
+            notes.push(format!(
+                "the store holds {} events beyond the ledger, all from an interrupted ingest whose journal vouches for them; the next ingest or `lekdicht ledger checkpoint` appends and signs them",
+                supplied.0 - stored.0
+            ));
+            continue;
+        }
         problems.push(describe(store, finding));
     }
     let signed = log.latest_checkpoint().map_or(0, |c| c.checkpoint().size.0);
@@ -222,11 +234,10 @@ fn verify(data: &Path, store: &dyn Store, pinned: Option<&str>) -> Result<ExitCo
             log.size().0
         ));
     } else if log.torn_bytes() > 0 {
-        writeln!(
-            std::io::stdout(),
-            "note: the ledger's leaves file ends in {} bytes of a partial leaf, beyond the last signed checkpoint (a write cut off by a crash); the next ingest cuts it off",
+        notes.push(format!(
+            "the ledger's leaves file ends in {} bytes of a partial leaf, beyond the last signed checkpoint (a write cut off by a crash); the next ingest cuts it off",
             log.torn_bytes()
-        )?;
+        ));
     }
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -238,6 +249,9 @@ fn verify(data: &Path, store: &dyn Store, pinned: Option<&str>) -> Result<ExitCo
         verifier,
         started.elapsed().as_secs_f64()
     )?;
+    for note in &notes {
+        writeln!(out, "note: {note}")?;
+    }
     if problems.is_empty() {
         writeln!(
             out,
