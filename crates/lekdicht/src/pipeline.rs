@@ -3,7 +3,8 @@
 //! Three threads: a reader parses and validates lines (the CPU-heavy part), sets each event's
 //! unknown-reference flags against the ids known so far (context earlier in the same run included),
 //! computes each event's ledger leaf hash when asked to ([`ingest_with_leaves`]) and hands batches
-//! over a bounded channel to the writer, which owns the store and does nothing but commit. Each
+//! over a bounded channel to the writer, which owns the store and does nothing but call the
+//! before-commit hook (the ledger's journal, [`ingest_with_leaves`] only) and commit. Each
 //! committed batch then goes, in commit order, to a third thread that calls the after-commit hook
 //! (the ledger) and frees the batch, so that nothing is reported or signed before it is durable
 //! while the writer already commits the next batch. Memory is bounded by a few batches, never by
