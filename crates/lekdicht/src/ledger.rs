@@ -377,7 +377,7 @@ pub fn journaled_tail(
     })?;
     if let Some((seq, event)) = first_unvouched {
         bail!(
-            "the store holds {stored} events but the event ledger only {logged}, and event #{seq} (event {event}) did not arrive through ingest: it is in neither the ledger nor the journal of an interrupted ingest. The ledger is the record; nothing was appended or signed. Run `lekdicht ledger verify` to list every difference, compare the store with a backup or an export (`lekdicht ledger export`), and remove what was inserted behind lekdicht's back"
+            "the store holds {stored} events but the event ledger only {logged}, and event #{seq} (event {event}) did not arrive through ingest: it is in neither the ledger nor the journal of an interrupted ingest. The ledger is the record; nothing was appended or signed. Run `lekdicht ledger verify` to list every difference, compare the database with a backup or an earlier export, and remove what was inserted behind lekdicht's back"
         );
     }
     Ok(hashes)
