@@ -51,6 +51,12 @@ pub enum SourceError {
     UnknownFormat { path: PathBuf },
     #[error("{path}: CSV is not accepted for {kind}; use NDJSON")]
     CsvNotAllowed { path: PathBuf, kind: RecordKind },
+    #[error("{name}:{line}: {reason}")]
+    Stopped {
+        name: String,
+        line: u64,
+        reason: String,
+    },
     #[error("{name}: cannot read the CSV header: {reason}")]
     CsvHeader { name: String, reason: String },
 }

@@ -14,11 +14,13 @@
 
 use std::fmt;
 
-use lekdicht_model::AccessEvent;
+use lekdicht_model::{AccessEvent, RecordKind};
 use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::limits::Limits;
 use crate::record::{Defaults, EventRecord, MAX_TEXT_BYTES, check_trace_context};
+use crate::strict::{check_identifier, check_time, identifier_fields};
 
 /// Most digits an integer may have to be copied as it is: every integer below 10^15 is exactly a
 /// double, and ECMAScript prints such a double as the plain digits.
@@ -84,7 +86,11 @@ fn needs_no_escape(text: &str) -> bool {
 
 /// Parses one event line of the common flat shape. `None` means "not handled here": the line is
 /// of another shape or invalid, and the general path decides.
-pub(crate) fn parse_flat_event(line: &str, defaults: &Defaults) -> Option<EventRecord> {
+pub(crate) fn parse_flat_event(
+    line: &str,
+    defaults: &Defaults,
+    limits: &Limits,
+) -> Option<EventRecord> {
     let Members(mut members) = serde_json::from_str::<Members<'_>>(line).ok()?;
     let mut size = 2;
     for (key, value) in &members {
@@ -116,6 +122,18 @@ pub(crate) fn parse_flat_event(line: &str, defaults: &Defaults) -> Option<EventR
         event.organization = Some(org.to_owned());
     }
     check_trace_context(&event).ok()?;
+    for (key, value) in &members {
+        // Plain strings: the text between the quotes is the value.
+        let raw = value.get();
+        let text = || raw.get(1..raw.len() - 1).filter(|_| raw.starts_with('"'));
+        if *key == "time" {
+            check_time(key, text()?, &limits.years).ok()?;
+        } else if identifier_fields(RecordKind::Events).contains(key)
+            && let Some(text) = text()
+        {
+            check_identifier(key, text).ok()?;
+        }
+    }
 
     let mut canonical = Vec::with_capacity(size + default_org.map_or(0, |o| o.len() + 18));
     canonical.push(b'{');
@@ -208,7 +226,7 @@ mod tests {
             organization: Some("politie".to_owned()),
         };
         let line = r#" {"time":"2025-03-14T09:31:22+01:00", "id":"bvh-1","actor":"E1","system":"BVH","action":"view","zz":1,"a":null} "#;
-        let rec = parse_flat_event(line, &defaults).expect("flat line");
+        let rec = parse_flat_event(line, &defaults, &Limits::default()).expect("flat line");
         assert_eq!(
             String::from_utf8(rec.canonical).unwrap(),
             r#"{"a":null,"action":"view","actor":"E1","id":"bvh-1","organization":"politie","system":"BVH","time":"2025-03-14T09:31:22+01:00","zz":1}"#
@@ -230,7 +248,10 @@ mod tests {
             r#"[1]"#,
             r#"{"id":"x"} x"#,
         ] {
-            assert!(parse_flat_event(line, &defaults).is_none(), "{line}");
+            assert!(
+                parse_flat_event(line, &defaults, &Limits::default()).is_none(),
+                "{line}"
+            );
         }
     }
 }

@@ -12,6 +12,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::fast::parse_flat_event;
+use crate::limits::Limits;
 use crate::record::Defaults;
 use crate::stream::parse_json_bytes;
 
@@ -96,6 +97,8 @@ fn event_member() -> impl Strategy<Value = (String, String)> {
             .prop_map(|(d, h, m, z)| quoted(&format!("2025-03-{:02}T{h:02}:{m:02}:07{z}", d + 1))),
         1 => Just(quoted("2025-03-14 09:31")),
         1 => Just(quoted("2025-03-14T09:31:22")),
+        1 => Just(quoted("25-03-14T09:31:22+01:00")),
+        1 => Just(quoted("1899-03-14T09:31:22Z")),
         1 => any_value(),
     ];
     let action = prop_oneof![
@@ -145,7 +148,9 @@ fn event_member() -> impl Strategy<Value = (String, String)> {
         text.clone().prop_map(|v| ("organization".to_owned(), v)),
         hex(32).prop_map(|v| ("trace_id".to_owned(), v)),
         hex(16).prop_map(|v| ("span_id".to_owned(), v)),
-        text.prop_map(|v| ("location".to_owned(), v)),
+        text.clone().prop_map(|v| ("location".to_owned(), v)),
+        prop_oneof![text, Just(quoted("pc\u{85}7")), Just(quoted("pc\u{7f}7"))]
+            .prop_map(|v| ("workstation".to_owned(), v)),
     ]
 }
 
@@ -247,10 +252,10 @@ proptest! {
 
     #[test]
     fn fast_path_equals_general_path(line in line(), defaults in defaults()) {
-        let fast = parse_json_bytes(RecordKind::Events, line.as_bytes(), &defaults, true);
-        let slow = parse_json_bytes(RecordKind::Events, line.as_bytes(), &defaults, false);
+        let fast = parse_json_bytes(RecordKind::Events, line.as_bytes(), &defaults, &Limits::default(), true);
+        let slow = parse_json_bytes(RecordKind::Events, line.as_bytes(), &defaults, &Limits::default(), false);
         prop_assert_eq!(&fast, &slow);
-        if let Some(record) = parse_flat_event(&line, &defaults) {
+        if let Some(record) = parse_flat_event(&line, &defaults, &Limits::default()) {
             let Ok(Value::Object(mut obj)) = serde_json::from_str::<Value>(&line) else {
                 panic!("the fast path accepted a line that is not an object: {line}");
             };
@@ -281,10 +286,18 @@ fn the_generated_lines_exercise_both_paths() {
     let (mut fast, mut valid) = (0, 0);
     for _ in 0..2000 {
         let line = strategy.new_tree(&mut runner).expect("a line").current();
-        if parse_flat_event(&line, &defaults).is_some() {
+        if parse_flat_event(&line, &defaults, &Limits::default()).is_some() {
             fast += 1;
         }
-        if parse_json_bytes(RecordKind::Events, line.as_bytes(), &defaults, false).is_ok() {
+        if parse_json_bytes(
+            RecordKind::Events,
+            line.as_bytes(),
+            &defaults,
+            &Limits::default(),
+            false,
+        )
+        .is_ok()
+        {
             valid += 1;
         }
     }

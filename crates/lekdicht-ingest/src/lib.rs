@@ -13,15 +13,20 @@ mod error;
 mod fast;
 #[cfg(test)]
 mod fast_props;
+mod limits;
 mod record;
 mod source;
 mod stream;
+mod strict;
 
 pub use error::{LineError, SourceError};
-pub use record::{
-    ContextRecord, ContextValue, Defaults, EventRecord, MAX_LINE_BYTES, MAX_TEXT_BYTES, Parsed,
-    parse_object,
+pub use limits::{
+    DEFAULT_MAX_GZIP_RATIO, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_YEAR, DEFAULT_MIN_YEAR,
+    ExpansionLimit, Limits,
 };
-pub use source::Discovered;
+pub use record::{
+    ContextRecord, ContextValue, Defaults, EventRecord, MAX_TEXT_BYTES, Parsed, parse_object,
+};
+pub use source::{Discovered, Skipped};
 pub use source::{Format, SourceFile, discover, open};
 pub use stream::{Item, RecordStream};

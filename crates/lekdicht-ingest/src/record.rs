@@ -13,8 +13,9 @@ use lekdicht_model::{
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-/// Longest line accepted, in bytes (after decompression).
-pub const MAX_LINE_BYTES: usize = 1 << 20;
+use crate::limits::Limits;
+use crate::strict::check_fields;
+
 /// Longest text value accepted in any field, in bytes.
 pub const MAX_TEXT_BYTES: usize = 4096;
 
@@ -117,8 +118,10 @@ pub fn parse_object(
     kind: RecordKind,
     mut obj: Map<String, Value>,
     defaults: &Defaults,
+    limits: &Limits,
 ) -> Result<Parsed, FieldError> {
     check_text_lengths(&obj)?;
+    check_fields(kind, &obj, &limits.years)?;
     if matches!(
         kind,
         RecordKind::Events | RecordKind::Employees | RecordKind::Units | RecordKind::Cases
@@ -312,6 +315,7 @@ mod tests {
             &Defaults {
                 organization: Some("politie".to_owned()),
             },
+            &Limits::default(),
         )
     }
 
@@ -379,6 +383,24 @@ mod tests {
             r#"{"id":"x","time":"2025-03-14T09:31:22+01:00","actor":"E1","system":"BVH","action":"view","trace_id":"xyz"}"#,
             Some("trace_id"),
             "hex",
+        );
+        check_err(
+            ev,
+            r#"{"id":"x","time":"25-03-14T09:31:22+01:00","actor":"E1","system":"BVH","action":"view"}"#,
+            Some("time"),
+            "four-digit year",
+        );
+        check_err(
+            ev,
+            r#"{"id":"x","time":"2025-03-14T09:31:22+01:00","actor":"E1","system":"BV\u001bH","action":"view"}"#,
+            Some("system"),
+            "control character U+001B",
+        );
+        check_err(
+            ev,
+            r#"{"id":"x","time":"2025-03-14T09:31:22+01:00","actor":"E\u0007","system":"BVH","action":"view"}"#,
+            Some("actor"),
+            "control character",
         );
         let long = "q".repeat(MAX_TEXT_BYTES + 1);
         check_err(
@@ -480,6 +502,18 @@ mod tests {
             r#"{"id":"P1","flags":["famous"]}"#,
             Some("flags[0]"),
             "unknown variant",
+        );
+        check_err(
+            RecordKind::Cases,
+            r#"{"id":"C1","members":[{"employee":"E1","until":"3025-01-01T00:00:00Z"}]}"#,
+            Some("members[0].until"),
+            "the year 3025 lies outside",
+        );
+        check_err(
+            RecordKind::Units,
+            r#"{"id":"U1","area":["1012","10\n13"]}"#,
+            Some("area[1]"),
+            "control character U+000A",
         );
         check_err(
             RecordKind::Shifts,

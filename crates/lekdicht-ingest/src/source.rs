@@ -13,6 +13,7 @@ use flate2::read::MultiGzDecoder;
 use lekdicht_model::RecordKind;
 
 use crate::SourceError;
+use crate::limits::{Counted, Guarded, Limits, compressed_bytes};
 
 /// How the lines of a source are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +39,34 @@ pub struct SourceFile {
 #[derive(Debug, Default)]
 pub struct Discovered {
     pub sources: Vec<SourceFile>,
-    pub skipped: Vec<PathBuf>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A directory entry that is not read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.path.display(), self.reason)
+    }
+}
+
+/// What a directory entry that is neither a regular file nor a directory is.
+fn special_kind(file_type: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a FIFO (named pipe), not a regular file"
+    } else if file_type.is_socket() {
+        "a socket, not a regular file"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "a device, not a regular file"
+    } else {
+        "not a regular file"
+    }
 }
 
 fn format_of(path: &Path) -> Option<Format> {
@@ -79,7 +107,11 @@ fn source_for(path: &Path, kind: Option<RecordKind>) -> Result<SourceFile, Sourc
     })
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+/// Collects the regular files under `dir`. A symbolic link is followed only to a regular file: a
+/// link to a directory (which may lead back up, a loop), a link that does not resolve (a loop of
+/// links, a missing target) and special files (FIFOs, sockets, devices, which could block a read
+/// for ever) are passed over and named in `skipped`.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) -> Result<(), SourceError> {
     let io_err = |source| SourceError::Io {
         path: dir.to_owned(),
         source,
@@ -98,10 +130,35 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
         if hidden {
             continue;
         }
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else {
+        let mut skip = |path: PathBuf, reason: String| skipped.push(Skipped { path, reason });
+        let file_type = match std::fs::symlink_metadata(&path) {
+            Ok(meta) => meta.file_type(),
+            Err(e) => {
+                skip(path, format!("cannot be read: {e}"));
+                continue;
+            }
+        };
+        if file_type.is_symlink() {
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => out.push(path),
+                Ok(meta) if meta.is_dir() => {
+                    skip(
+                        path,
+                        "a symbolic link to a directory, not followed".to_owned(),
+                    );
+                }
+                Ok(meta) => skip(
+                    path,
+                    format!("a symbolic link to {}", special_kind(meta.file_type())),
+                ),
+                Err(e) => skip(path, format!("a symbolic link that does not resolve: {e}")),
+            }
+        } else if file_type.is_dir() {
+            walk(&path, out, skipped)?;
+        } else if file_type.is_file() {
             out.push(path);
+        } else {
+            skip(path, special_kind(file_type).to_owned());
         }
     }
     Ok(())
@@ -128,14 +185,17 @@ pub fn discover(
             });
         } else if path.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files)?;
+            walk(path, &mut files, &mut found.skipped)?;
             for file in files {
                 match source_for(&file, kind) {
                     Ok(source) => found.sources.push(source),
                     Err(SourceError::CsvNotAllowed { .. }) if kind.is_none() => {
                         return Err(source_for(&file, kind).unwrap_err());
                     }
-                    Err(_) => found.skipped.push(file),
+                    Err(_) => found.skipped.push(Skipped {
+                        path: file,
+                        reason: "kind or format unknown from its name".to_owned(),
+                    }),
                 }
             }
         } else {
@@ -151,8 +211,9 @@ pub fn discover(
     Ok(found)
 }
 
-/// Opens a source for reading; gzip is recognised by its magic bytes, whatever the name says.
-pub fn open(source: &SourceFile) -> Result<Box<dyn BufRead + Send>, SourceError> {
+/// Opens a source for reading; gzip is recognised by its magic bytes, whatever the name says, and
+/// decompressed as it is read, within `limits`.
+pub fn open(source: &SourceFile, limits: &Limits) -> Result<Box<dyn BufRead + Send>, SourceError> {
     let raw: Box<dyn Read + Send> = match &source.path {
         Some(path) => Box::new(File::open(path).map_err(|e| SourceError::Io {
             path: path.clone(),
@@ -160,16 +221,15 @@ pub fn open(source: &SourceFile) -> Result<Box<dyn BufRead + Send>, SourceError>
         })?),
         None => Box::new(io::stdin()),
     };
-    let mut reader = BufReader::with_capacity(1 << 18, raw);
+    let mut reader = BufReader::with_capacity(1 << 18, Counted::new(raw));
     let head = reader.fill_buf().map_err(|e| SourceError::Io {
         path: source.path.clone().unwrap_or_else(|| PathBuf::from("-")),
         source: e,
     })?;
     if head.starts_with(&[0x1f, 0x8b]) {
-        return Ok(Box::new(BufReader::with_capacity(
-            1 << 18,
-            MultiGzDecoder::new(reader),
-        )));
+        let decoder = MultiGzDecoder::new(reader);
+        let guarded = Guarded::new(decoder, |d| compressed_bytes(d.get_ref().get_ref()), limits);
+        return Ok(Box::new(BufReader::with_capacity(1 << 18, guarded)));
     }
     Ok(Box::new(reader))
 }
@@ -199,6 +259,49 @@ mod tests {
         );
         assert_eq!(found.sources[0].format, Format::Csv);
         assert_eq!(found.skipped.len(), 2);
+    }
+
+    #[test]
+    fn only_regular_files_are_read_from_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("events.ndjson"), "").unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        let fifo = root.join("sub/shifts.ndjson");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink("loop-b.ndjson", root.join("loop-a.ndjson")).unwrap();
+        std::os::unix::fs::symlink("loop-a.ndjson", root.join("loop-b.ndjson")).unwrap();
+        std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("events.ndjson", root.join("cases.ndjson")).unwrap();
+        let found = discover(&[root.to_owned()], None, Format::Ndjson).unwrap();
+        let kinds: Vec<_> = found.sources.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, [RecordKind::Cases, RecordKind::Events]);
+        let skipped: Vec<String> = found
+            .skipped
+            .iter()
+            .map(|s| s.to_string().replace(&root.display().to_string(), "D"))
+            .collect();
+        assert_eq!(skipped.len(), 4, "{skipped:?}");
+        assert!(
+            skipped[0].starts_with("D/loop-a.ndjson (a symbolic link that does not resolve"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].starts_with("D/loop-b.ndjson (a symbolic link that does not resolve"),
+            "{skipped:?}"
+        );
+        assert_eq!(
+            skipped[2],
+            "D/sub/shifts.ndjson (a FIFO (named pipe), not a regular file)"
+        );
+        assert_eq!(
+            skipped[3],
+            "D/sub/up (a symbolic link to a directory, not followed)"
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 pub use hash::{Hash, LeafIdx, ParseHashError, TreeSize, leaf_hash, node_hash};
-pub use log::{Log, OpenError, PublishError};
+pub use log::{CHECKPOINTS_FILE, LEAVES_FILE, Log, OpenError, PublishError};
 pub use merkle::{ProofError, VerifyProofError, verify_consistency, verify_inclusion};
 pub use note::{KeyError, NoteError, Signer, Verifier};
 pub use store::{FileHashStore, HashStore, MemoryHashStore};

@@ -97,6 +97,11 @@ pub struct Log<S: HashStore = FileHashStore> {
     // root equals the tree's root at its size.
     checkpoints: Vec<SignedCheckpoint>,
     history_poisoned: bool,
+    /// Bytes of a partial leaf at the end of the leaves file when it was opened.
+    torn_bytes: u64,
+    /// Length of the complete lines of the history; bytes beyond it are a torn line, cut off
+    /// before the next checkpoint is written.
+    history_len: u64,
 }
 
 impl Log<FileHashStore> {
@@ -107,8 +112,10 @@ impl Log<FileHashStore> {
     /// See [`OpenError`]; notably [`OpenError::Tampered`].
     pub fn open(dir: &Path, origin: &str, signer: Option<Signer>) -> Result<Self, OpenError> {
         std::fs::create_dir_all(dir)?;
-        let (store, _report) = FileHashStore::open(&dir.join(LEAVES_FILE))?;
-        Self::open_with_store(dir, store, origin, signer)
+        let (store, report) = FileHashStore::open(&dir.join(LEAVES_FILE))?;
+        let mut log = Self::open_with_store(dir, store, origin, signer)?;
+        log.torn_bytes = report.torn_bytes;
+        Ok(log)
     }
 
     /// Opens the log in `dir` for an audit: without a signing key, and without refusing a log
@@ -118,9 +125,10 @@ impl Log<FileHashStore> {
     /// # Errors
     /// IO errors and a malformed or foreign history, as for [`Log::open`].
     pub fn open_for_audit(dir: &Path, origin: &str) -> Result<Self, OpenError> {
-        let (store, _report) = FileHashStore::open(&dir.join(LEAVES_FILE))?;
-        let log = Self::open_unchecked(dir, store, origin, None)?;
+        let (store, report) = FileHashStore::open(&dir.join(LEAVES_FILE))?;
+        let mut log = Self::open_unchecked(dir, store, origin, None)?;
         log.check_order()?;
+        log.torn_bytes = report.torn_bytes;
         Ok(log)
     }
 }
@@ -153,7 +161,7 @@ impl<S: HashStore> Log<S> {
         }
         std::fs::create_dir_all(dir)?;
         let tree = Tree::load(store)?;
-        let (history, checkpoints) = read_history(&dir.join(CHECKPOINTS_FILE))?;
+        let (history, checkpoints, history_len) = read_history(&dir.join(CHECKPOINTS_FILE))?;
         Ok(Self {
             dir: dir.to_owned(),
             origin: origin.to_owned(),
@@ -162,6 +170,8 @@ impl<S: HashStore> Log<S> {
             history,
             checkpoints,
             history_poisoned: false,
+            torn_bytes: 0,
+            history_len,
         })
     }
 
@@ -250,16 +260,43 @@ impl<S: HashStore> Log<S> {
         })
         .map_err(io::Error::other)?;
         line.push(b'\n');
+        let history_len = self.history_len;
         let written = self
             .history
-            .write_all(&line)
+            .metadata()
+            .and_then(|m| {
+                if m.len() > history_len {
+                    self.history.set_len(history_len)?;
+                }
+                self.history.write_all(&line)
+            })
             .and_then(|()| self.history.sync_data());
         if let Err(err) = written {
             self.history_poisoned = true;
             return Err(PublishError::Io(err));
         }
+        self.history_len += line.len() as u64;
         self.checkpoints.push(signed.clone());
         Ok(Some(signed))
+    }
+
+    /// Bytes of a partial leaf that ended the leaves file when the log was opened (a write cut
+    /// off by a crash, or a damaged file); 0 when the file held whole leaves only. The partial
+    /// leaf is not counted, and is cut off by the next append.
+    #[must_use]
+    pub fn torn_bytes(&self) -> u64 {
+        self.torn_bytes
+    }
+
+    /// Bytes of a torn last line in the checkpoint history when the log was opened (a checkpoint
+    /// write cut off by a crash, never returned to anyone); cut off by the next checkpoint.
+    #[must_use]
+    pub fn torn_history_bytes(&self) -> u64 {
+        let len = self
+            .history
+            .metadata()
+            .map_or(self.history_len, |m| m.len());
+        len.saturating_sub(self.history_len)
     }
 
     /// Current size (all leaves synced).
@@ -335,9 +372,10 @@ impl<S: HashStore> Log<S> {
     }
 }
 
-/// Reads the history file, truncating a torn last line (a write cut off by a crash: such a
-/// checkpoint was never returned to anyone, because it was not synced).
-fn read_history(path: &Path) -> Result<(File, Vec<SignedCheckpoint>), OpenError> {
+/// Reads the history file, leaving out a torn last line (a write cut off by a crash: such a
+/// checkpoint was never returned to anyone, because it was not synced). The file is not changed;
+/// the returned length is that of its complete lines, where the next checkpoint is written.
+fn read_history(path: &Path) -> Result<(File, Vec<SignedCheckpoint>, u64), OpenError> {
     let mut file = OpenOptions::new()
         .read(true)
         .append(true)
@@ -347,10 +385,6 @@ fn read_history(path: &Path) -> Result<(File, Vec<SignedCheckpoint>), OpenError>
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    if complete < bytes.len() {
-        file.set_len(complete as u64)?;
-        file.sync_all()?;
-    }
     let mut checkpoints = Vec::new();
     for (i, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
         if line.is_empty() {
@@ -370,5 +404,5 @@ fn read_history(path: &Path) -> Result<(File, Vec<SignedCheckpoint>), OpenError>
         })?;
         checkpoints.push(signed);
     }
-    Ok((file, checkpoints))
+    Ok((file, checkpoints, complete as u64))
 }

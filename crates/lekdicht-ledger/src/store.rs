@@ -2,8 +2,10 @@
 //! ([`FileHashStore`]) and an in-memory vector ([`MemoryHashStore`]) for tests.
 //!
 //! A store only keeps leaf hashes in order; it computes no tree hashes and signs nothing. The file
-//! store truncates a partial trailing record (a write torn by a crash) when it opens, and makes
-//! appended records durable only in [`HashStore::sync`].
+//! store reports a partial trailing record (a write torn by a crash, or a damaged file) when it
+//! opens and leaves the file as it is, so that opening never changes the evidence; the partial
+//! record is cut off only by the next append. Appended records are durable only after
+//! [`HashStore::sync`].
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -84,11 +86,11 @@ impl HashStore for MemoryHashStore {
     }
 }
 
-/// What [`FileHashStore::open`] found and repaired.
+/// What [`FileHashStore::open`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct OpenReport {
-    /// Bytes of a partial trailing record that were cut off.
-    pub truncated_bytes: u64,
+    /// Bytes of a partial trailing record, not counted as a hash (cut off by the next append).
+    pub torn_bytes: u64,
 }
 
 /// Leaf hashes in one file, 32 bytes per record, no header. The file is locked exclusively while
@@ -98,10 +100,13 @@ pub struct FileHashStore {
     path: PathBuf,
     file: File,
     len: u64,
+    /// Bytes of a partial trailing record still in the file.
+    torn: u64,
 }
 
 impl FileHashStore {
-    /// Opens (creating if needed) the store at `path`, truncating a partial trailing record.
+    /// Opens (creating if needed) the store at `path`; a partial trailing record is reported,
+    /// not counted, and left in the file until the next append.
     ///
     /// # Errors
     /// IO errors; `WouldBlock` when another process holds the store.
@@ -122,21 +127,13 @@ impl FileHashStore {
         let bytes = file.metadata()?.len();
         let record = HASH_LEN as u64;
         let torn = bytes % record;
-        if torn != 0 {
-            file.set_len(bytes - torn)?;
-            file.sync_all()?;
-        }
         let store = Self {
             path: path.to_owned(),
             file,
             len: bytes / record,
+            torn,
         };
-        Ok((
-            store,
-            OpenReport {
-                truncated_bytes: torn,
-            },
-        ))
+        Ok((store, OpenReport { torn_bytes: torn }))
     }
 
     /// The file behind the store.
@@ -166,6 +163,11 @@ impl HashStore for FileHashStore {
     }
 
     fn append(&mut self, hashes: &[Hash]) -> io::Result<()> {
+        if self.torn != 0 {
+            self.file.set_len(self.len * HASH_LEN as u64)?;
+            self.file.sync_all()?;
+            self.torn = 0;
+        }
         let mut buf = Vec::with_capacity(hashes.len() * HASH_LEN);
         for h in hashes {
             buf.extend_from_slice(&h.0);
@@ -189,13 +191,13 @@ mod tests {
     use crate::hash::leaf_hash;
 
     #[test]
-    fn torn_tail_is_truncated_on_open() {
+    fn a_torn_tail_is_reported_on_open_and_cut_off_by_the_next_append() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leaves");
         let hashes: Vec<Hash> = (0u8..3).map(|i| leaf_hash(&[i])).collect();
         {
             let (mut store, report) = FileHashStore::open(&path).unwrap();
-            assert_eq!(report.truncated_bytes, 0);
+            assert_eq!(report.torn_bytes, 0);
             store.append(&hashes).unwrap();
             store.sync().unwrap();
         }
@@ -205,12 +207,14 @@ mod tests {
         drop(file);
 
         let (mut store, report) = FileHashStore::open(&path).unwrap();
-        assert_eq!(report.truncated_bytes, 10);
+        assert_eq!(report.torn_bytes, 10);
         assert_eq!(store.len(), 3);
         assert_eq!(store.read(0..3).unwrap(), hashes);
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), 96);
+        // Opening changes nothing in the file.
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 106);
         // Appends continue on the record boundary.
         store.append(&[leaf_hash(b"next")]).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 128);
         assert_eq!(store.read(3..4).unwrap(), vec![leaf_hash(b"next")]);
     }
 

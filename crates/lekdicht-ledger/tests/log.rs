@@ -194,9 +194,15 @@ fn torn_leaf_write_after_checkpoint_is_recovered() {
         .unwrap();
     file.write_all(&[1u8; 20]).unwrap();
     drop(file);
-    let log = Log::open(dir.path(), ORIGIN, Some(signer())).unwrap();
+    let mut log = Log::open(dir.path(), ORIGIN, Some(signer())).unwrap();
     assert_eq!(log.size(), TreeSize(300));
     assert_eq!(log.root(), root);
+    // Reported, and left in the file until the next append cuts it off.
+    assert_eq!(log.torn_bytes(), 20);
+    let file_len = || std::fs::metadata(leaves_path(dir.path())).unwrap().len();
+    assert_eq!(file_len(), 300 * 32 + 20);
+    log.append(&hashes(300..301)).unwrap();
+    assert_eq!(file_len(), 301 * 32);
 }
 
 #[test]
@@ -211,11 +217,13 @@ fn torn_checkpoint_write_is_dropped() {
     drop(file);
     let mut log = Log::open(dir.path(), ORIGIN, Some(signer())).unwrap();
     assert_eq!(log.checkpoints().len(), 3);
+    assert_eq!(log.torn_history_bytes(), 21);
     log.append(&hashes(250..260)).unwrap();
     assert!(log.checkpoint().unwrap().is_some());
     drop(log);
     let log = Log::open(dir.path(), ORIGIN, Some(signer())).unwrap();
     assert_eq!(log.checkpoints().len(), 4);
+    assert_eq!(log.torn_history_bytes(), 0);
 }
 
 #[test]

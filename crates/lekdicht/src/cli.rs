@@ -260,6 +260,55 @@ pub struct IngestArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Bounds on what one source may cost, and the plausible range of times.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Longest line (for CSV: record) accepted, in bytes after decompression; a longer one is
+    /// quarantined and skipped.
+    #[arg(long, default_value_t = lekdicht_ingest::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+    /// Most times a gzip file may expand (checked once past 16 MiB); a file that expands more
+    /// stops there, with an error naming the line.
+    #[arg(long, default_value_t = lekdicht_ingest::DEFAULT_MAX_GZIP_RATIO)]
+    pub max_gzip_ratio: u64,
+    /// Most bytes a gzip file may decompress to (default: no limit besides the ratio).
+    #[arg(long)]
+    pub max_gzip_bytes: Option<u64>,
+    /// Earliest year a time may lie in.
+    #[arg(long, default_value_t = lekdicht_ingest::DEFAULT_MIN_YEAR)]
+    pub min_year: i32,
+    /// Latest year a time may lie in.
+    #[arg(long, default_value_t = lekdicht_ingest::DEFAULT_MAX_YEAR)]
+    pub max_year: i32,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        let limits = lekdicht_ingest::Limits::default();
+        LimitArgs {
+            max_line_bytes: limits.max_line_bytes,
+            max_gzip_ratio: limits.max_gzip_ratio,
+            max_gzip_bytes: limits.max_gzip_bytes,
+            min_year: *limits.years.start(),
+            max_year: *limits.years.end(),
+        }
+    }
+}
+
+impl LimitArgs {
+    /// The reading limits these options set.
+    pub fn limits(&self) -> lekdicht_ingest::Limits {
+        lekdicht_ingest::Limits {
+            max_line_bytes: self.max_line_bytes,
+            max_gzip_ratio: self.max_gzip_ratio,
+            max_gzip_bytes: self.max_gzip_bytes,
+            years: self.min_year..=self.max_year,
+        }
+    }
 }
 
 fn parse_kind(s: &str) -> Result<lekdicht_model::RecordKind, String> {

@@ -11,6 +11,7 @@ pub mod detection;
 pub mod ledger;
 pub mod pipeline;
 pub mod telemetry;
+pub mod terminal;
 
 use std::process::ExitCode;
 

@@ -3,7 +3,8 @@
 //! Three threads: a reader parses and validates lines (the CPU-heavy part), sets each event's
 //! unknown-reference flags against the ids known so far (context earlier in the same run included),
 //! computes each event's ledger leaf hash when asked to ([`ingest_with_leaves`]) and hands batches
-//! over a bounded channel to the writer, which owns the store and does nothing but commit. Each
+//! over a bounded channel to the writer, which owns the store and does nothing but call the
+//! before-commit hook (the ledger's journal, [`ingest_with_leaves`] only) and commit. Each
 //! committed batch then goes, in commit order, to a third thread that calls the after-commit hook
 //! (the ledger) and frees the batch, so that nothing is reported or signed before it is durable
 //! while the writer already commits the next batch. Memory is bounded by a few batches, never by
@@ -16,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lekdicht_ingest::{Defaults, Format, Item, LineError, Parsed, RecordStream, SourceFile};
+use lekdicht_ingest::{
+    Defaults, Format, Item, Limits, LineError, Parsed, RecordStream, SourceFile,
+};
 use lekdicht_ledger::{Hash, leaf_hash};
 use lekdicht_model::RecordKind;
 use lekdicht_store::{
@@ -37,6 +40,8 @@ pub struct IngestOptions {
     pub progress: bool,
     /// What the run is called in the store's list of runs.
     pub description: String,
+    /// Bounds on lines, decompression and times.
+    pub limits: Limits,
 }
 
 impl Default for IngestOptions {
@@ -49,6 +54,7 @@ impl Default for IngestOptions {
             batch_size: 20_000,
             progress: true,
             description: "ingest".to_owned(),
+            limits: Limits::default(),
         }
     }
 }
@@ -97,6 +103,11 @@ pub type AfterCommit<'a> = dyn FnMut(&Batch, &BatchOutcome) -> Result<()> + Send
 /// meanwhile.
 pub type AfterCommitLeaves<'a> =
     dyn FnMut(&Batch, &BatchOutcome, &[Hash]) -> Result<()> + Send + 'a;
+
+/// Called on the writer's thread before each batch with events is committed, with the store's
+/// next sequence number and the leaf hash of each of the batch's events: the ingest journal, which
+/// must be durable before the commit.
+pub type BeforeCommit<'a> = dyn FnMut(u64, &[Hash]) -> Result<()> + 'a;
 
 enum Message {
     Start(usize),
@@ -162,6 +173,7 @@ fn new_batch(kind: RecordKind, batch_size: usize) -> Batch {
 fn read_sources(
     sources: &[SourceFile],
     defaults: &Defaults,
+    limits: &Limits,
     batch_size: usize,
     mut known: KnownIds,
     tasks: ReaderTasks,
@@ -171,7 +183,7 @@ fn read_sources(
         if tx.send(Message::Start(i)).is_err() {
             return;
         }
-        let stream = match RecordStream::open(source.clone(), defaults.clone()) {
+        let stream = match RecordStream::open(source.clone(), defaults.clone(), limits.clone()) {
             Ok(s) => s,
             Err(e) => {
                 let _ = tx.send(Message::Failed(i, e.to_string()));
@@ -270,25 +282,33 @@ pub fn ingest(
     after_commit: &mut AfterCommit<'_>,
 ) -> Result<IngestReport> {
     let tasks = ReaderTasks { leaves: false };
-    ingest_run(store, options, tasks, &mut |batch, outcome, _| {
-        after_commit(batch, outcome)
-    })
+    ingest_run(
+        store,
+        options,
+        tasks,
+        &mut |_, _| Ok(()),
+        &mut |batch, outcome, _| after_commit(batch, outcome),
+    )
 }
 
 /// [`ingest`], with the reader also computing every event's ledger leaf hash, handed to
-/// `after_commit` beside the batch.
+/// `before_commit` (the journal) before the batch is committed and to `after_commit` beside the
+/// batch after.
 pub fn ingest_with_leaves(
     store: &mut dyn Store,
     options: &IngestOptions,
+    before_commit: &mut BeforeCommit<'_>,
     after_commit: &mut AfterCommitLeaves<'_>,
 ) -> Result<IngestReport> {
-    ingest_run(store, options, ReaderTasks { leaves: true }, after_commit)
+    let tasks = ReaderTasks { leaves: true };
+    ingest_run(store, options, tasks, before_commit, after_commit)
 }
 
 fn ingest_run(
     store: &mut dyn Store,
     options: &IngestOptions,
     tasks: ReaderTasks,
+    before_commit: &mut BeforeCommit<'_>,
     after_commit: &mut AfterCommitLeaves<'_>,
 ) -> Result<IngestReport> {
     let started = Instant::now();
@@ -301,11 +321,7 @@ fn ingest_run(
         .context("cannot record the ingest run")?;
     let mut report = IngestReport {
         run: run.0,
-        skipped: found
-            .skipped
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
+        skipped: found.skipped.iter().map(ToString::to_string).collect(),
         sources: found
             .sources
             .iter()
@@ -323,7 +339,10 @@ fn ingest_run(
     let sources = found.sources;
     let batch_size = options.batch_size.max(1);
     let result: Result<()> = std::thread::scope(|scope| {
-        scope.spawn(move || read_sources(&sources, &defaults, batch_size, known, tasks, &tx));
+        let limits = &options.limits;
+        scope.spawn(move || {
+            read_sources(&sources, &defaults, limits, batch_size, known, tasks, &tx)
+        });
         // The after-commit hook (the ledger: hashing, fsync, signing) and freeing a batch's many
         // small allocations run on their own thread, in commit order, so that the writer does
         // nothing but write. A hook that fails stops the run; what was committed stays stored
@@ -343,6 +362,9 @@ fn ingest_run(
                     }
                     Message::Failed(i, error) => report.sources[i].error = Some(error),
                     Message::Batch(i, batch, leaves) => {
+                        if !leaves.is_empty() {
+                            before_commit(store.event_count()?, &leaves)?;
+                        }
                         let outcome = store.write_batch(run, &batch)?;
                         report.quarantine_resolved += outcome.quarantine_resolved;
                         for q in &batch.quarantine {

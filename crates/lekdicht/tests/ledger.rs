@@ -25,20 +25,39 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Ingests `source` into `data` in batches of 3.
+fn ingest_into(data: &Path, source: &Path) {
+    let source = source.to_str().unwrap();
+    let out = lekdicht(data, &["ingest", "--quiet", "--batch-size", "3", source]);
+    assert!(out.status.success(), "{out:?}");
+}
+
 fn ingested() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let out = lekdicht(
-        dir.path(),
-        &[
-            "ingest",
-            "--quiet",
-            "--batch-size",
-            "3",
-            example_world().to_str().unwrap(),
-        ],
-    );
-    assert!(out.status.success(), "{out:?}");
+    ingest_into(dir.path(), &example_world());
     dir
+}
+
+/// Ingests a new event into a tampered data directory and returns what `ledger verify` says then:
+/// the tampering must still be found, not signed in by the checkpoints signed since.
+fn still_found_after_more_ingest(data: &Path) -> String {
+    let before = tampered(data);
+    let more = tempfile::tempdir().unwrap();
+    let file = more.path().join("events.ndjson");
+    let line = r#"{"id":"new-1","time":"2025-03-20T10:00:00+01:00","actor":"E1","system":"BRP","action":"view"}"#;
+    std::fs::write(&file, line).unwrap();
+    let _ = lekdicht(data, &["ingest", "--quiet", file.to_str().unwrap()]);
+    let after = tampered(data);
+    let problems = |out: &str| out.lines().filter(|l| l.starts_with("TAMPERED")).count();
+    assert_eq!(problems(&after), problems(&before), "{before}\n{after}");
+    after
+}
+
+/// The output of `ledger verify`, which must have found tampering (exit code 4).
+fn tampered(data: &Path) -> String {
+    let (code, out) = verify(data);
+    assert_eq!(code, 4, "{out}");
+    out
 }
 
 fn verify(data: &Path) -> (i32, String) {
@@ -70,8 +89,7 @@ fn an_edited_event_is_named() {
             [],
         )
         .unwrap();
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, 4, "{out}");
+    let out = still_found_after_more_ingest(dir.path());
     assert!(out.contains("brp-4") && out.contains("altered"), "{out}");
 }
 
@@ -81,29 +99,8 @@ fn a_deleted_event_is_named() {
     db(dir.path())
         .execute("DELETE FROM events WHERE id = 'rdw-1'", [])
         .unwrap();
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, 4, "{out}");
+    let out = still_found_after_more_ingest(dir.path());
     assert!(out.contains("#2 is missing from the store"), "{out}");
-}
-
-#[test]
-fn an_inserted_event_is_named() {
-    let dir = ingested();
-    db(dir.path())
-        .execute(
-            "INSERT INTO events (seq, id, system, time_ms, actor, action, subject, case_id, unresolved, run, record)
-             SELECT 8, 'forged-1', system, time_ms, actor, action, subject, case_id, unresolved, run,
-                    replace(record, '\"bvh-1\"', '\"forged-1\"')
-             FROM events WHERE id = 'bvh-1'",
-            [],
-        )
-        .unwrap();
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, 4, "{out}");
-    assert!(
-        out.contains("forged-1") && out.contains("never recorded"),
-        "{out}"
-    );
 }
 
 #[test]
@@ -242,4 +239,175 @@ fn export_writes_records_with_leaf_indices_and_tiles() {
     assert_eq!(first["record"]["id"], "bvh-1");
     assert!(out_dir.path().join("checkpoint").exists());
     assert!(out_dir.path().join("tile/0/000.p/8").exists());
+}
+
+/// The files of the event ledger, byte for byte.
+fn ledger_files(data: &Path) -> Vec<(String, Vec<u8>)> {
+    ["leaves", "checkpoints.jsonl"]
+        .iter()
+        .map(|name| {
+            let bytes = std::fs::read(data.join("ledger/events").join(name)).unwrap_or_default();
+            (name.to_string(), bytes)
+        })
+        .collect()
+}
+
+/// Runs each command that would append to the ledger or sign, and checks that every one refuses
+/// with a message holding `says`, and that the ledger's files stay as they were.
+fn every_signing_command_refuses(data: &Path, says: &str) {
+    let before = ledger_files(data);
+    let events = example_world().join("events.ndjson");
+    let export = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["ingest", "--quiet", events.to_str().unwrap()],
+        vec!["ledger", "checkpoint"],
+        vec!["ledger", "prove", "brp-3"],
+        vec!["ledger", "consistency", "3", "8"],
+        vec!["ledger", "export", export.path().to_str().unwrap()],
+    ] {
+        let out = lekdicht(data, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded: {out:?}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(err.contains("nothing was"), "{args:?}: {err}");
+        assert_eq!(ledger_files(data), before, "{args:?} changed the ledger");
+    }
+}
+
+#[test]
+fn an_inserted_event_is_never_signed_in() {
+    let dir = ingested();
+    db(dir.path())
+        .execute(
+            "INSERT INTO events (seq, id, system, time_ms, actor, action, subject, case_id, unresolved, run, record)
+             SELECT 8, 'forged-1', system, time_ms, actor, action, subject, case_id, unresolved, run,
+                    replace(record, '\"bvh-1\"', '\"forged-1\"')
+             FROM events WHERE id = 'bvh-1'",
+            [],
+        )
+        .unwrap();
+    every_signing_command_refuses(
+        dir.path(),
+        "event #8 (event forged-1 of BVH) did not arrive through ingest",
+    );
+    let out = tampered(dir.path());
+    assert!(
+        out.contains("forged-1") && out.contains("never recorded"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_deleted_ledger_is_not_rebuilt_from_the_store() {
+    let dir = ingested();
+    std::fs::remove_dir_all(dir.path().join("ledger/events")).unwrap();
+    every_signing_command_refuses(dir.path(), "the event ledger in");
+    let (code, out) = verify(dir.path());
+    assert_ne!(code, 0, "{out}");
+    // Without its key either, no new key is made.
+    std::fs::remove_dir_all(dir.path().join("ledger")).unwrap();
+    every_signing_command_refuses(dir.path(), "is missing");
+    assert!(!dir.path().join("ledger/signing.key").exists());
+}
+
+#[test]
+fn a_ledger_cut_below_its_signed_checkpoint_is_reported_not_shortened() {
+    let dir = ingested();
+    let leaves = dir.path().join("ledger/events/leaves");
+    let cut = 8 * 32 - 40;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&leaves)
+        .unwrap()
+        .set_len(cut)
+        .unwrap();
+    every_signing_command_refuses(
+        dir.path(),
+        "fewer leaves than its last signed checkpoint (size 8)",
+    );
+    assert_eq!(std::fs::metadata(&leaves).unwrap().len(), cut);
+    let out = tampered(dir.path());
+    assert!(
+        out.contains("holds only 6 whole leaves of the 8 signed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_interrupted_ingest_is_completed_from_its_journal_and_only_from_it() {
+    // The state a crash between the store's commit and the ledger's append leaves: the store
+    // holds the run's events, the ledger those of the run before, the journal the run's leaves.
+    let crashed = || {
+        let dir = tempfile::tempdir().unwrap();
+        let world = example_world();
+        ingest_into(dir.path(), &world.join("employees.ndjson"));
+        let before = ledger_files(dir.path());
+        ingest_into(dir.path(), &world.join("events.ndjson"));
+        for (name, bytes) in before {
+            std::fs::write(dir.path().join("ledger/events").join(name), bytes).unwrap();
+        }
+        dir
+    };
+    let dir = crashed();
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "note: the store holds 8 events beyond the ledger, all from an interrupted ingest"
+        ),
+        "{out}"
+    );
+    let out = lekdicht(dir.path(), &["ledger", "checkpoint"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("\n8\n"), "{out:?}");
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, 0, "{out}");
+
+    // Without the journal, the same tail is refused.
+    let dir = crashed();
+    std::fs::write(dir.path().join("ledger/events/pending"), b"").unwrap();
+    let out = tampered(dir.path());
+    assert!(out.contains("never recorded"), "{out}");
+    every_signing_command_refuses(
+        dir.path(),
+        "event #0 (event bvh-1 of BVH) did not arrive through ingest",
+    );
+}
+
+#[test]
+fn an_edited_checkpoint_is_named_and_signs_nothing() {
+    let dir = ingested();
+    let history = dir.path().join("ledger/events/checkpoints.jsonl");
+    let text = std::fs::read_to_string(&history).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    // The last checkpoint claims another size than it signed.
+    let last = lines.pop().unwrap().replace("\\n8\\n", "\\n9\\n");
+    lines.push(last);
+    std::fs::write(&history, lines.join("\n") + "\n").unwrap();
+    every_signing_command_refuses(
+        dir.path(),
+        "checkpoint for size 9 is not signed by this log's key",
+    );
+    let out = tampered(dir.path());
+    assert!(
+        out.contains("the checkpoint for size 9 has no valid signature"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_swapped_signing_key_signs_nothing() {
+    let dir = ingested();
+    let other = tempfile::tempdir().unwrap();
+    let out = lekdicht(
+        other.path(),
+        &["ledger", "keygen", "--name", "elsewhere.example/x"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    std::fs::copy(
+        other.path().join("ledger/signing.key"),
+        dir.path().join("ledger/signing.key"),
+    )
+    .unwrap();
+    every_signing_command_refuses(dir.path(), "is not signed by this log's key");
 }

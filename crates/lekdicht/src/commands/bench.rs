@@ -70,6 +70,8 @@ pub(crate) fn run(args: &BenchArgs) -> Result<ExitCode> {
     let data = dir.join("data");
     let mut store = SqliteStore::open(&data)?;
     let mut ledger = crate::ledger::EventLedger::open(&data, &mut store)?;
+    let mut journal = crate::ledger::Journal::open(&data)?;
+    let mut before_commit = |seq: u64, leaves: &[_]| journal.record(seq, leaves);
     let paths: Vec<_> = files
         .contract_paths()
         .into_iter()
@@ -85,18 +87,24 @@ pub(crate) fn run(args: &BenchArgs) -> Result<ExitCode> {
         ..IngestOptions::default()
     };
     let t = Instant::now();
-    let report = ingest_with_leaves(&mut store, &options(context_paths), &mut |b, o, l| {
-        ledger.after_commit_with_leaves(b, o, l)
-    })?;
+    let report = ingest_with_leaves(
+        &mut store,
+        &options(context_paths),
+        &mut before_commit,
+        &mut |b, o, l| ledger.after_commit_with_leaves(b, o, l),
+    )?;
     line(
         "ingest context (records)",
         report.totals.stored,
         t.elapsed().as_secs_f64(),
     );
     let t = Instant::now();
-    let report = ingest_with_leaves(&mut store, &options(event_paths), &mut |b, o, l| {
-        ledger.after_commit_with_leaves(b, o, l)
-    })?;
+    let report = ingest_with_leaves(
+        &mut store,
+        &options(event_paths),
+        &mut before_commit,
+        &mut |b, o, l| ledger.after_commit_with_leaves(b, o, l),
+    )?;
     line(
         "ingest events, ledger on (events)",
         report.totals.stored,

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::terminal::{clean, clean_lines};
 use anyhow::{Context as _, Result, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Subcommand, ValueEnum};
@@ -321,7 +322,14 @@ fn import(
     errors.sort_by_key(|e| e.line);
     let mut err = std::io::stderr().lock();
     for e in &errors {
-        writeln!(err, "{name}:{}: {}: {}", e.line, e.field, e.message)?;
+        writeln!(
+            err,
+            "{}:{}: {}: {}",
+            clean(&name),
+            e.line,
+            clean(&e.field),
+            clean(&e.message)
+        )?;
     }
     let rejected: HashSet<u64> = errors.iter().map(|e| e.line).collect();
     println!(
@@ -372,12 +380,12 @@ fn list(rows: &[CaseRow], json: bool) -> Result<()> {
         writeln!(
             out,
             "{:<18} {:<20} {:<11} {:<12} {:<20} {}",
-            row.id,
+            clean(&row.id),
             row.status,
             row.signal_date,
             row.closure_date.as_deref().unwrap_or("-"),
-            row.organisation,
-            case.suspect.unit.as_deref().unwrap_or("-"),
+            clean(&row.organisation),
+            clean(case.suspect.unit.as_deref().unwrap_or("-")),
         )?;
     }
     writeln!(out, "{} cases", rows.len())?;
@@ -397,7 +405,8 @@ fn show(store: &SqliteStore, id: &str, json: bool, lang: Lang) -> Result<()> {
         return Ok(());
     }
     let lines = evidence_lines(store, &evidence)?;
-    writeln!(out, "{}", case_text(&case, &row, &history, &lines, lang))?;
+    let text = case_text(&case, &row, &history, &lines, lang);
+    writeln!(out, "{}", clean_lines(&text))?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use lekdicht_store::EventOutcome;
 
 use crate::cli::{IngestArgs, InputFormat};
 use crate::pipeline::{IngestOptions, IngestReport, ingest_with_leaves};
+use crate::terminal::clean;
 
 pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
     let mut store = super::open_store(data)?;
@@ -24,6 +25,7 @@ pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
         organization: args.organization.clone(),
         batch_size: args.batch_size,
         progress: !args.quiet,
+        limits: args.limits.limits(),
         description: format!(
             "ingest {}",
             args.paths
@@ -34,24 +36,31 @@ pub(crate) fn run(data: &Path, args: &IngestArgs) -> Result<ExitCode> {
         ),
     };
     let mut ledger = crate::ledger::EventLedger::open(data, &mut store)?;
+    let mut journal = crate::ledger::Journal::open(data)?;
     let mut stored = 0u64;
     let progress_lines = args.progress_lines;
-    let report = ingest_with_leaves(&mut store, &options, &mut |batch, outcome, leaves| {
-        ledger.after_commit_with_leaves(batch, outcome, leaves)?;
-        if progress_lines {
-            stored += outcome
-                .events
-                .iter()
-                .filter(|o| matches!(o, EventOutcome::Stored(_)))
-                .count() as u64
-                + outcome.context_inserted
-                + outcome.context_updated;
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "committed {stored}")?;
-            out.flush()?;
-        }
-        Ok(())
-    })?;
+    let mut before_commit = |seq: u64, leaves: &[_]| journal.record(seq, leaves);
+    let report = ingest_with_leaves(
+        &mut store,
+        &options,
+        &mut before_commit,
+        &mut |batch, outcome, leaves| {
+            ledger.after_commit_with_leaves(batch, outcome, leaves)?;
+            if progress_lines {
+                stored += outcome
+                    .events
+                    .iter()
+                    .filter(|o| matches!(o, EventOutcome::Stored(_)))
+                    .count() as u64
+                    + outcome.context_inserted
+                    + outcome.context_updated;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "committed {stored}")?;
+                out.flush()?;
+            }
+            Ok(())
+        },
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -78,14 +87,14 @@ pub(crate) fn print_summary(report: &IngestReport) {
         let t = &s.totals;
         println!(
             "{:<40} {:>10} {:>10} {:>10} {:>11}",
-            shorten(&s.name, 40),
+            shorten(&clean(&s.name), 40),
             t.read,
             t.stored,
             t.duplicates,
             t.quarantined
         );
         if let Some(error) = &s.error {
-            println!("  stopped early: {error}");
+            println!("  stopped early: {}", clean(error));
         }
     }
     let t = &report.totals;
@@ -99,7 +108,7 @@ pub(crate) fn print_summary(report: &IngestReport) {
         report.run, report.seconds, rate
     );
     for skipped in &report.skipped {
-        println!("skipped (kind unknown from its name): {skipped}");
+        println!("skipped: {}", clean(skipped));
     }
     if report.unresolved > 0 {
         println!(
@@ -116,7 +125,7 @@ pub(crate) fn print_summary(report: &IngestReport) {
     if t.quarantined > 0 {
         println!("rejected lines (first {}):", report.first_errors.len());
         for e in &report.first_errors {
-            println!("  {e}");
+            println!("  {}", clean(e));
         }
         println!(
             "see all with `lekdicht quarantine list`; fix them with `lekdicht quarantine export DIR` and `lekdicht ingest DIR`"

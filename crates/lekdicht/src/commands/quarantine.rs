@@ -6,11 +6,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
-use lekdicht_ingest::{Defaults, Format, Item, RecordStream, SourceFile};
+use lekdicht_ingest::{Defaults, Format, Item, Limits, RecordStream, SourceFile};
 use lekdicht_store::{QuarantineEntry, QuarantineFilter, Store};
 
 use crate::cli::QuarantineCommand;
-use crate::pipeline::{IngestOptions, ingest};
+use crate::pipeline::{IngestOptions, ingest_with_leaves};
+use crate::terminal::clean;
 
 pub(crate) fn run(data: &Path, cmd: QuarantineCommand) -> Result<ExitCode> {
     let mut store = super::open_store(data)?;
@@ -62,23 +63,27 @@ fn print_list(entries: &[QuarantineEntry], json: bool) -> Result<()> {
         let field = e
             .field
             .as_deref()
-            .map(|f| format!(" `{f}`"))
+            .map(|f| format!(" `{}`", clean(f)))
             .unwrap_or_default();
         let state = match &e.resolved_at {
             Some(at) => format!(
                 " [resolved {at}: {}]",
-                e.resolution.as_deref().unwrap_or("")
+                clean(e.resolution.as_deref().unwrap_or(""))
             ),
             None => String::new(),
         };
         writeln!(
             out,
             "#{} {} {}:{}{field}: {}{state}",
-            e.id, e.kind, e.file, e.line, e.reason
+            e.id,
+            e.kind,
+            clean(&e.file),
+            e.line,
+            clean(&e.reason)
         )?;
         let raw = String::from_utf8_lossy(&e.raw);
         let raw: String = raw.chars().take(160).collect();
-        writeln!(out, "    {raw}")?;
+        writeln!(out, "    {}", clean(&raw))?;
     }
     writeln!(out, "{} entries", entries.len())?;
     Ok(())
@@ -176,14 +181,15 @@ fn fix(data: &Path, store: &mut dyn Store, id: i64, line: Option<String>) -> Res
         kind: entry.kind,
         format,
     };
-    for item in RecordStream::open(source, Defaults::default())? {
+    for item in RecordStream::open(source, Defaults::default(), Limits::default())? {
         if let Item::Bad(error) = item? {
-            println!("still invalid: {error}");
+            println!("still invalid: {}", clean(&error.to_string()));
             return Ok(ExitCode::from(crate::EXIT_QUARANTINED));
         }
     }
     let mut ledger = crate::ledger::EventLedger::open(data, store)?;
-    let report = ingest(
+    let mut journal = crate::ledger::Journal::open(data)?;
+    let report = ingest_with_leaves(
         store,
         &IngestOptions {
             paths: vec![path],
@@ -192,7 +198,8 @@ fn fix(data: &Path, store: &mut dyn Store, id: i64, line: Option<String>) -> Res
             description: format!("quarantine fix #{id}"),
             ..IngestOptions::default()
         },
-        &mut |batch, outcome| ledger.after_commit(batch, outcome),
+        &mut |seq, leaves| journal.record(seq, leaves),
+        &mut |batch, outcome, leaves| ledger.after_commit_with_leaves(batch, outcome, leaves),
     )?;
     if report.has_problems() {
         super::ingest::print_summary(&report);

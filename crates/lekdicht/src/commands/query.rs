@@ -11,6 +11,7 @@ use lekdicht_model::RecordKind;
 use lekdicht_store::{Store, StoredEvent, TimeRange};
 
 use crate::cli::{AccessedArgs, TimelineArgs};
+use crate::terminal::clean;
 
 /// Parses `--from`/`--until`: RFC 3339, or a date meaning 00:00 UTC of that day.
 pub(crate) fn parse_time_ms(s: &str) -> Result<i64> {
@@ -100,13 +101,13 @@ fn print_events(
     for s in events {
         let e = &s.event;
         let subject = match (&e.subject, &e.query) {
-            (Some(subject), _) => format!("{} {}", e.action.as_str(), subject),
-            (None, Some(q)) => format!("{} \"{q}\"", e.action.as_str()),
+            (Some(subject), _) => format!("{} {}", e.action.as_str(), clean(subject.as_str())),
+            (None, Some(q)) => format!("{} \"{}\"", e.action.as_str(), clean(q)),
             (None, None) => e.action.as_str().to_owned(),
         };
         let mut notes = vec![verdict(scores.get(&s.seq))];
         if let Some(p) = &e.purpose {
-            notes.push(format!("purpose {p}"));
+            notes.push(format!("purpose {}", clean(p)));
         }
         if s.unresolved.any() {
             notes.push(s.unresolved.describe());
@@ -115,11 +116,11 @@ fn print_events(
             out,
             "{:<25} {:<10} {:<14} {:<8} {:<18} {:<16} {}",
             e.time.to_rfc3339(),
-            e.actor,
-            units.get(e.actor.as_str()).map_or("?", String::as_str),
-            e.system,
+            clean(e.actor.as_str()),
+            clean(units.get(e.actor.as_str()).map_or("?", String::as_str)),
+            clean(&e.system),
             subject,
-            e.case.as_ref().map_or("-", |c| c.as_str()),
+            clean(e.case.as_ref().map_or("-", |c| c.as_str())),
             notes.join("; ")
         )?;
     }

@@ -18,6 +18,7 @@ use lekdicht_web::{AppState, AuditLedger, EventProofs, LedgerError, auth};
 use rand::RngCore;
 
 use crate::cli::{ServeArgs, TokenCommand, UserCommand};
+use crate::terminal::clean;
 
 /// File of the pseudonymisation key inside the data directory.
 const PSEUDONYM_KEY: &str = "pseudonym.key";
@@ -233,9 +234,9 @@ pub(crate) fn user(data: &Path, cmd: UserCommand) -> Result<ExitCode> {
             for u in store.users()? {
                 println!(
                     "{}\t{}\t{}\t{}{}",
-                    u.organisation,
-                    u.username,
-                    u.display_name,
+                    clean(&u.organisation),
+                    clean(&u.username),
+                    clean(&u.display_name),
                     u.roles.join(","),
                     if u.disabled { "\tdisabled" } else { "" }
                 );
@@ -268,8 +269,8 @@ pub(crate) fn token(data: &Path, cmd: TokenCommand) -> Result<ExitCode> {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     t.id,
-                    t.username,
-                    t.name,
+                    clean(&t.username),
+                    clean(&t.name),
                     t.created_at,
                     t.revoked_at.as_deref().unwrap_or("active")
                 );
@@ -320,6 +321,7 @@ mod tests {
             quiet: true,
             progress_lines: false,
             json: false,
+            limits: Default::default(),
         };
         super::super::ingest::run(dir.path(), &args).unwrap();
         let proofs = DataDirProofs {
