@@ -181,7 +181,8 @@ struct Cell {
     chance: PersonalChance,
     exposure: [u32; N_PATHS],
     near_home: [u32; N_PATHS],
-    counts: Vec<(u16, u32)>,
+    /// Per key: distinct records a day, and events kept for the alert.
+    counts: Vec<(u16, u32, u32)>,
     /// Events carrying a counted signal: (key, index into `Evidence::events`).
     events: Vec<(u16, u32)>,
     from: Time,
@@ -272,12 +273,13 @@ impl Evidence {
             cell.exposure[path] += 1;
             cell.near_home[path] += u32::from(a.near_home);
         }
-        if a.signals == 0 {
+        let signals = a.signals & !self.params.ignored;
+        if signals == 0 {
             return;
         }
         let mut ordinal = None;
         for code in SignalCode::ALL {
-            if a.signals & (1 << code.index()) == 0 {
+            if signals & (1 << code.index()) == 0 {
                 continue;
             }
             let key = key_of(*code, a.path, a.area_explained);
@@ -290,18 +292,18 @@ impl Evidence {
             };
             let new = self.seen.insert((c as u32, key as u16, on_day(item)));
             let cell = &mut self.cells[c];
-            if new {
-                match cell.counts.iter_mut().find(|x| usize::from(x.0) == key) {
-                    Some(x) => x.1 += 1,
-                    None => cell.counts.push((key as u16, 1)),
+            let slot = match cell.counts.iter().position(|x| usize::from(x.0) == key) {
+                Some(i) => i,
+                None => {
+                    cell.counts.push((key as u16, 0, 0));
+                    cell.counts.len() - 1
                 }
-            }
-            let kept = cell
-                .events
-                .iter()
-                .filter(|e| usize::from(e.0) == key)
-                .count();
-            if kept < MAX_EVENTS_PER_KEY {
+            };
+            let entry = &mut cell.counts[slot];
+            entry.1 += u32::from(new);
+            let keep = (entry.2 as usize) < MAX_EVENTS_PER_KEY;
+            entry.2 += u32::from(keep);
+            if keep {
                 let i = *ordinal.get_or_insert_with(|| {
                     self.events.push((a.event.clone(), a.time));
                     self.events.len() as u32 - 1
@@ -515,7 +517,7 @@ impl Default for Totals {
 
 impl Totals {
     fn add(&mut self, c: &Cell, sign: f64) {
-        for (k, n) in &c.counts {
+        for (k, n, _) in &c.counts {
             self.counts[usize::from(*k)] += sign * f64::from(*n);
         }
         for p in 0..N_PATHS {
@@ -735,7 +737,11 @@ const BINS: usize = 480;
 /// model: each key's discrete distribution of surprise, convolved.
 fn null_tail(keys: &[KeyAssessment], observed: f64, params: &EvidenceParams) -> f64 {
     let mut dist = vec![0.0f64; BINS];
+    let mut next = vec![0.0f64; BINS];
     dist[0] = 1.0;
+    // The highest bin holding mass so far: the convolution never walks the empty rest.
+    let mut top = 0usize;
+    let mut steps: Vec<(usize, f64)> = Vec::new();
     for k in keys {
         let weight = params.multipliers[code_of(k.key).index()];
         if k.expected <= 1e-12 || weight <= 0.0 {
@@ -744,22 +750,26 @@ fn null_tail(keys: &[KeyAssessment], observed: f64, params: &EvidenceParams) -> 
         let limit = ((k.expected * 6.0) as usize).max(8) + 60;
         let masses = pmf(k.expected, k.dispersion, limit);
         let mut tail = 1.0f64;
-        let mut steps: Vec<(usize, f64)> = Vec::with_capacity(masses.len());
+        steps.clear();
         for (n, &m) in masses.iter().enumerate() {
             let s = if n == 0 {
                 0.0
             } else {
                 weight * -tail.max(1e-300).log2()
             };
-            let bin = ((s / BIN) as usize).min(BINS - 1);
-            steps.push((bin, m));
+            // Masses this small move no tail probability that matters.
+            if n == 0 || m > 1e-18 {
+                steps.push((((s / BIN) as usize).min(BINS - 1), m));
+            }
             tail -= m;
-            if tail <= 0.0 {
+            if tail <= 1e-18 {
                 break;
             }
         }
-        let mut next = vec![0.0f64; BINS];
-        for (b, &mass) in dist.iter().enumerate() {
+        let reach = steps.iter().map(|s| s.0).max().unwrap_or(0);
+        let new_top = (top + reach).min(BINS - 1);
+        next[..=new_top].iter_mut().for_each(|x| *x = 0.0);
+        for (b, &mass) in dist[..=top].iter().enumerate() {
             if mass == 0.0 {
                 continue;
             }
@@ -767,13 +777,15 @@ fn null_tail(keys: &[KeyAssessment], observed: f64, params: &EvidenceParams) -> 
                 next[(b + s).min(BINS - 1)] += mass * m;
             }
         }
-        dist = next;
+        std::mem::swap(&mut dist, &mut next);
+        top = new_top;
     }
     let from = ((observed / BIN) as usize).min(BINS - 1);
-    dist[from..]
-        .iter()
-        .sum::<f64>()
-        .clamp(f64::MIN_POSITIVE, 1.0)
+    if from > top {
+        // Beyond anything chance reaches with a mass that counts.
+        return f64::MIN_POSITIVE;
+    }
+    dist[from..=top].iter().sum::<f64>().clamp(f64::MIN_POSITIVE, 1.0)
 }
 
 /// Probability that each p-value belongs to a real finding: one minus its local false-discovery
