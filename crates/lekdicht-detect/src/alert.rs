@@ -101,15 +101,13 @@ pub(crate) fn alerts_from(
     });
     let mut queue = vec![false; findings.len()];
     let mut sum = 0.0;
-    let mut taken = 0usize;
-    for &i in &order {
+    for (taken, &i) in order.iter().enumerate() {
         let p = findings[i].probability;
         let mean = (sum + p) / (taken + 1) as f64;
         if taken >= budget || p < config.min_probability || mean < config.target_precision {
             break;
         }
         sum += p;
-        taken += 1;
         queue[i] = true;
     }
     findings

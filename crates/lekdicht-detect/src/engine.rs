@@ -1262,8 +1262,7 @@ impl<'a> Engine<'a> {
                 });
             }
         }
-        if p
-            .employee
+        if p.employee
             .is_some_and(|o| Some(o) != ctx.employee_idx(e.id.as_str()))
         {
             self.push(

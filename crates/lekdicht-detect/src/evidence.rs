@@ -785,7 +785,10 @@ fn null_tail(keys: &[KeyAssessment], observed: f64, params: &EvidenceParams) -> 
         // Beyond anything chance reaches with a mass that counts.
         return f64::MIN_POSITIVE;
     }
-    dist[from..=top].iter().sum::<f64>().clamp(f64::MIN_POSITIVE, 1.0)
+    dist[from..=top]
+        .iter()
+        .sum::<f64>()
+        .clamp(f64::MIN_POSITIVE, 1.0)
 }
 
 /// Probability that each p-value belongs to a real finding: one minus its local false-discovery

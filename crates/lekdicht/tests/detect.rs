@@ -234,7 +234,14 @@ fn the_demo_measures_every_profile_and_shows_the_worst() {
     let out = Command::new(env!("CARGO_BIN_EXE_lekdicht"))
         .arg("--data")
         .arg(dir.path())
-        .args(["demo", "--profiles-only", "--profile-size", "120", "--days", "5"])
+        .args([
+            "demo",
+            "--profiles-only",
+            "--profile-size",
+            "120",
+            "--days",
+            "5",
+        ])
         .output()
         .expect("lekdicht runs");
     // Exit 4 when a world misses a target (at this size, most do); 0 when all meet them.
@@ -250,7 +257,10 @@ fn the_demo_measures_every_profile_and_shows_the_worst() {
     assert_eq!(text.matches("no violators").count(), 3, "{text}");
     assert!(text.contains("never used for tuning"), "{text}");
     assert!(text.contains("== the worst world:"), "{text}");
-    assert!(text.contains("recall per kind") || text.contains("alert scores sum to"), "{text}");
+    assert!(
+        text.contains("recall per kind") || text.contains("alert scores sum to"),
+        "{text}"
+    );
     // Nothing was written: the sweep runs in memory.
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
