@@ -1,7 +1,8 @@
 //! The review domain of lekdicht: everything the review application decides that does not need a
 //! database, a network or a clock.
 //!
-//! It holds the roles and their permissions ([`Role`], [`Permission`], [`allowed`]), stable
+//! It holds the roles and their permissions ([`Role`], [`Permission`], [`allowed`]), the four-eyes
+//! rules on granting them ([`needs_confirmation`], [`may_confirm`], [`independent_sides`]), stable
 //! pseudonyms for employees and data subjects ([`Pseudonymizer`]), the Wilson score interval
 //! ([`wilson`]), the stratified random-sample audit ([`draw`], [`estimate`]), suppression rules
 //! ([`validate`], [`suppressed_by`]) and the vocabularies of review decisions with the feedback
@@ -21,6 +22,7 @@
 //! ```
 
 mod decisions;
+mod grants;
 mod lang;
 mod pseudonym;
 mod roles;
@@ -31,6 +33,9 @@ mod suppression;
 pub use decisions::{
     AlertStatus, DismissReason, JustificationRequest, Outcome, SignalPrecision, default_due,
     format_date, justification_message, signal_precision,
+};
+pub use grants::{
+    Account, GrantRefusal, conflicting_roles, independent_sides, may_confirm, needs_confirmation,
 };
 pub use lang::Lang;
 pub use pseudonym::Pseudonymizer;

@@ -234,6 +234,10 @@ async fn authenticate_inner(
     if changes && bearer.is_none() && cross_site(req.headers()) {
         return Err(AppError::Csrf);
     }
+    // API tokens open the JSON API only: a page (a revealed identity included) needs a session.
+    if bearer.is_some() && !api {
+        return Err(AppError::Unauthenticated { api });
+    }
     let user = if let Some(token) = bearer {
         let hash = token_hash(token.trim());
         state

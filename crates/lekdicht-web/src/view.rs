@@ -29,6 +29,7 @@ pub struct Nav {
     pub reports: bool,
     pub users: bool,
     pub tokens: bool,
+    pub grants: bool,
 }
 
 /// What the page frame needs.
@@ -62,7 +63,8 @@ impl Page {
                 cases: u.can(Permission::ViewCases),
                 reports: u.can(Permission::ViewReports),
                 users: u.can(Permission::ManageUsers),
-                tokens: u.can(Permission::ManageApiTokens),
+                tokens: true,
+                grants: u.can(Permission::ConfirmRoleGrants),
             }),
             csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
         }

@@ -67,6 +67,9 @@ pub fn add_user(store: &mut SqliteStore, org: &str, username: &str, roles: &[&st
         display_name: format!("{username} tester"),
         password_hash: auth::hash_password(PASSWORD).expect("hash"),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        pending_roles: vec![],
+        // Every test account has its own creator, as if issued by independent administrators.
+        created_by: format!("cli:issuer-of-{username}"),
     };
     store
         .create_user(&user, &audit())
