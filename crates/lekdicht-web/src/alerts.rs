@@ -30,7 +30,7 @@ use crate::auth::CurrentUser;
 use crate::chart::{self, ActivityChart};
 use crate::directory::Directory;
 use crate::error::AppError;
-use crate::i18n::{STATUSES, Texts, signal_label, status_label, texts};
+use crate::i18n::{STATUSES, Texts, letter_label, signal_label, status_label, texts};
 use crate::view::{Page, audit_entry, render};
 use crate::{AppState, St};
 
@@ -599,7 +599,7 @@ async fn alert_page(
             &audit_user,
             "alert_view",
             &data.alert.key,
-            serde_json::json!({ "alert": data.alert.row.id }),
+            serde_json::json!({}),
         ))
         .await?;
     let now = Utc::now();
@@ -764,21 +764,26 @@ async fn alert_page(
         })
         .collect();
     let employee = ps.employee(&user.organisation, &a.row.actor);
+    // After a reveal the letter addresses the employee by name, before it by pseudonym.
+    let addressee = revealed_employee
+        .clone()
+        .unwrap_or_else(|| employee.clone());
     let due = default_due(today);
-    let plain_reasons: Vec<String> = a
-        .line
-        .reasons
-        .iter()
-        .map(|r| signal_label(&r.code, lang))
-        .collect();
+    let mut plain_reasons: Vec<String> = Vec::new();
+    for r in &a.line.reasons {
+        let label = letter_label(&r.code, lang);
+        if !plain_reasons.contains(&label) {
+            plain_reasons.push(label);
+        }
+    }
     let period_from =
         DateTime::from_timestamp_millis(a.row.from_ms).map_or(today, |d| d.date_naive());
     let period_until =
         DateTime::from_timestamp_millis(a.row.until_ms).map_or(today, |d| d.date_naive());
     let justification_text = justification_message(
         &JustificationRequest {
-            recipient: &employee,
-            employee: &employee,
+            recipient: &addressee,
+            employee: &addressee,
             period_from,
             period_until,
             reasons: &plain_reasons,
@@ -973,7 +978,6 @@ async fn decide(
                 &format!("alert_{}", decision.kind),
                 &alert.key,
                 serde_json::json!({
-                    "alert": alert.row.id,
                     "status": decision.status,
                     "reason": decision.reason,
                     "note": decision.note,

@@ -574,6 +574,16 @@ pub fn signal_label(code: &str, lang: Lang) -> String {
     nl.to_owned()
 }
 
+/// A reason as the letter to the employee states it. Signals that would tip off an employee about
+/// a restricted investigation or a flagged person (an informant, a protected person) read as an
+/// access whose work reason was not found, like any unexplained access.
+pub fn letter_label(code: &str, lang: Lang) -> String {
+    match code {
+        "FLAGGED_SUBJECT" | "RESTRICTED_CASE_NOT_MEMBER" => signal_label("UNEXPLAINED", lang),
+        _ => signal_label(code, lang),
+    }
+}
+
 /// Label of an alert status code.
 pub fn status_label(code: &str, lang: Lang) -> &'static str {
     match (code, lang) {

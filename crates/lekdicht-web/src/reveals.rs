@@ -86,7 +86,7 @@ pub async fn request_reveal(
                 &u,
                 "reveal_request",
                 &alert.key,
-                serde_json::json!({ "alert": alert.row.id, "target": target, "reason": reason }),
+                serde_json::json!({ "target": target, "reason": reason }),
             );
             s.request_reveal(
                 &NewReveal {
@@ -147,6 +147,7 @@ pub async fn decide_reveal(
     note: String,
 ) -> Result<(), AppError> {
     user.require(Permission::ApproveReveal)?;
+    let st = state.clone();
     state
         .pool
         .run(move |s| {
@@ -167,7 +168,11 @@ pub async fn decide_reveal(
                 &user,
                 if approve { "reveal_approve" } else { "reveal_refuse" },
                 &format!("reveal:{id}"),
-                serde_json::json!({ "alert": reveal.alert_id, "requested_by": reveal.requested_by, "note": note }),
+                serde_json::json!({
+                    "alert": crate::alerts::alert_key(&st.pseudonyms, &user.organisation, &reveal.alert_id),
+                    "requested_by": reveal.requested_by,
+                    "note": note,
+                }),
             );
             let done = s.decide_reveal(
                 &RevealDecision {
