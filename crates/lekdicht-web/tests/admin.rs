@@ -476,22 +476,8 @@ async fn accounts_from_one_creator_cannot_reveal_together() {
     let id = store.reveals("politie").unwrap()[0].id;
     drop(store);
     let alex2 = w.login("alex2").await;
-    let r = w
-        .post_form(
-            &format!("/reveals/{id}/approve"),
-            Some(&alex2),
-            &format!("csrf={}&note=", alex2.csrf),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.approve_reveal(&alex2, id).await, StatusCode::FORBIDDEN);
     // An approver issued by someone else may.
     let alex = w.login("alex").await;
-    let r = w
-        .post_form(
-            &format!("/reveals/{id}/approve"),
-            Some(&alex),
-            &format!("csrf={}&note=", alex.csrf),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(w.approve_reveal(&alex, id).await, StatusCode::SEE_OTHER);
 }
