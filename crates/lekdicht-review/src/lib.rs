@@ -42,7 +42,7 @@ pub use pseudonym::Pseudonymizer;
 pub use roles::{Permission, Role, allowed};
 pub use sample::{
     Allocation, Judgement, SampleEstimate, SamplePlan, StratumDraw, StratumKey, StratumTally, draw,
-    estimate, month_period,
+    estimate, minimum_total, month_period,
 };
 pub use stats::{Interval, Z95, wilson, wilson_fractional};
 pub use suppression::{

@@ -1410,7 +1410,8 @@ impl ReviewStore for SqliteStore {
         audit: &NewAudit,
     ) -> Result<i64, StoreError> {
         let op = "storing a sample";
-        let tx = self.conn_mut().transaction().map_err(sql(op))?;
+        // A savepoint, so that a caller may hold the seed and the draw in one transaction.
+        let tx = self.conn_mut().savepoint().map_err(sql(op))?;
         tx.execute(
             "INSERT INTO samples (organisation, seed, plan, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![organisation, seed, plan, created_by, ts(audit.at)],
@@ -1432,7 +1433,7 @@ impl ReviewStore for SqliteStore {
         audit: &NewAudit,
     ) -> Result<(), StoreError> {
         let op = "storing a sample draw";
-        let tx = self.conn_mut().transaction().map_err(sql(op))?;
+        let tx = self.conn_mut().savepoint().map_err(sql(op))?;
         tx.execute(
             "UPDATE samples SET strata = ?2 WHERE id = ?1",
             params![sample_id, strata],

@@ -898,3 +898,60 @@ async fn json_api_with_tokens_and_openapi() {
         assert!(doc["paths"].get(p).is_some(), "{p}");
     }
 }
+
+#[tokio::test]
+async fn a_bad_sample_is_a_400_naming_the_field_and_leaves_nothing_behind() {
+    let w = world();
+    let (paula, _) = bearer(&w, "paula");
+    let plan = |from: &str, until: &str, size: &str, min: &str| {
+        serde_json::json!({
+            "from": from, "until": until, "size": size, "min_per_stratum": min,
+            "allocation": "proportional", "seed": "7",
+            "by_unit": "1", "by_system": "1", "by_month": "1",
+        })
+    };
+    for (body, field) in [
+        (plan("2025-03-01", "+262142-12-31", "10", "0"), "until"),
+        (plan("2025-03-01", "2101-01-01", "10", "0"), "until"),
+        (plan("1999-12-31", "2025-03-31", "10", "0"), "from"),
+        // Two strata (BVH and BRP) at a minimum of one each do not fit a sample of one.
+        (
+            plan("2025-03-01", "2025-03-31", "1", "1"),
+            "min_per_stratum",
+        ),
+    ] {
+        let r = w
+            .send(api("POST", "/api/v1/samples", &paula, Some(body)))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{field}: {}", r.body);
+        assert!(r.body.contains(field), "{field} named in {}", r.body);
+    }
+    let store = SqliteStore::open(w.dir.path()).unwrap();
+    assert!(
+        store.samples("politie").unwrap().is_empty(),
+        "nothing half-written"
+    );
+    let trail = store
+        .audit_trail(&AuditFilter {
+            organisation: "politie".into(),
+            actor: Some("paula".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(trail.iter().all(|r| !r.action.starts_with("sample")));
+    drop(store);
+    // A sample of two with no minimum draws exactly two.
+    let r = w
+        .send(api(
+            "POST",
+            "/api/v1/samples",
+            &paula,
+            Some(plan("2025-03-01", "2025-03-31", "2", "0")),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let store = SqliteStore::open(w.dir.path()).unwrap();
+    let sample = store.samples("politie").unwrap().pop().unwrap();
+    assert_eq!(store.sample_items(sample.id).unwrap().len(), 2);
+}
