@@ -667,7 +667,11 @@ async fn report_csv(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let (_, rows, est) = load_report(&state, &user, id).await?;
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    // The one text cell, quoted and kept from starting a spreadsheet formula.
+    let quote = |s: &str| {
+        let safe = lekdicht_cases::spreadsheet_safe(s);
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    };
     let mut csv =
         String::from("stratum,population,sampled,lawful,unlawful,unclear,estimate,low,high\n");
     for (r, (_, i)) in rows.iter().zip(&est.per_stratum) {
