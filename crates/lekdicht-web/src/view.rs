@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Extension, Form};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use lekdicht_review::{Lang, Permission};
@@ -102,6 +102,9 @@ pub fn audit_entry(
 #[template(path = "login.html")]
 struct LoginPage {
     page: Page,
+    /// The request came over plain HTTP to a host other than this computer, where a browser drops
+    /// the Secure session cookie.
+    plain_http: bool,
     error: Option<&'static str>,
     username: String,
 }
@@ -114,10 +117,40 @@ pub struct LoginForm {
     pub password: String,
 }
 
-async fn login_page(Extension(lang): Extension<Lang>) -> Result<Response, AppError> {
+/// Whether a browser would drop the Secure session cookie of this request: no proxy said the
+/// original request was HTTPS, and the host is not this computer (where browsers accept Secure
+/// cookies over HTTP).
+fn plain_http(headers: &HeaderMap) -> bool {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let https = header("x-forwarded-proto").eq_ignore_ascii_case("https")
+        || header("forwarded")
+            .to_ascii_lowercase()
+            .contains("proto=https");
+    let host = header("host");
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "");
+    !https && !local
+}
+
+async fn login_page(
+    Extension(lang): Extension<Lang>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let page = Page::new(lang, texts(lang).login_title, None);
     render(&LoginPage {
         page,
+        plain_http: plain_http(&headers),
         error: None,
         username: String::new(),
     })
@@ -126,6 +159,7 @@ async fn login_page(Extension(lang): Extension<Lang>) -> Result<Response, AppErr
 async fn login_submit(
     State(state): St,
     Extension(lang): Extension<Lang>,
+    headers: HeaderMap,
     req_parts: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
@@ -155,6 +189,7 @@ async fn login_submit(
     let page = Page::new(lang, t.login_title, None);
     let html = LoginPage {
         page,
+        plain_http: plain_http(&headers),
         error: Some(error),
         username,
     }

@@ -955,3 +955,29 @@ async fn a_bad_sample_is_a_400_naming_the_field_and_leaves_nothing_behind() {
     let sample = store.samples("politie").unwrap().pop().unwrap();
     assert_eq!(store.sample_items(sample.id).unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn the_login_page_says_when_the_secure_cookie_cannot_work() {
+    let w = world();
+    let page = |headers: &[(&str, &str)]| {
+        let mut req = axum::http::Request::get("/login");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(axum::body::Body::empty()).unwrap()
+    };
+    let plain = w.send(page(&[("host", "lekdicht.example:8080")])).await;
+    assert!(plain.body.contains("id=\"plain-http\""), "{}", plain.body);
+    for headers in [
+        vec![("host", "127.0.0.1:8080")],
+        vec![("host", "localhost")],
+        vec![("host", "lekdicht.example"), ("x-forwarded-proto", "https")],
+        vec![
+            ("host", "lekdicht.example"),
+            ("forwarded", "for=1.2.3.4;proto=https"),
+        ],
+    ] {
+        let reply = w.send(page(&headers)).await;
+        assert!(!reply.body.contains("id=\"plain-http\""), "{headers:?}");
+    }
+}
