@@ -115,6 +115,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(middleware::from_fn(error::api_problems))
         .layer(middleware::from_fn(language))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)

@@ -981,3 +981,62 @@ async fn the_login_page_says_when_the_secure_cookie_cannot_work() {
         assert!(!reply.body.contains("id=\"plain-http\""), "{headers:?}");
     }
 }
+
+#[tokio::test]
+async fn api_errors_are_problem_details() {
+    let w = world();
+    let (anna, _) = bearer(&w, "anna");
+    let k = key("politie", ALERT);
+    for (req, status) in [
+        (
+            api("GET", "/api/v1/alerts", "not-a-token", None),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            api("GET", "/api/v1/alerts/AL-NOSUCH", &anna, None),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            api(
+                "POST",
+                "/api/v1/samples",
+                &anna,
+                Some(serde_json::json!({})),
+            ),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            api(
+                "POST",
+                &format!("/api/v1/alerts/{k}/reveals"),
+                &anna,
+                Some(serde_json::json!({"target": "employee", "reason": ""})),
+            ),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let reply = w.send(req).await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+        assert_eq!(
+            reply.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!(problem["status"], status.as_u16());
+        assert_eq!(problem["type"], "about:blank");
+        assert!(problem["title"].is_string());
+    }
+    // A field error keeps its message as the detail.
+    let (paula, _) = bearer(&w, "paula");
+    let reply = w
+        .send(api(
+            "POST",
+            "/api/v1/samples",
+            &paula,
+            Some(serde_json::json!({"from": "2025-03-01", "until": "x", "size": "1"})),
+        ))
+        .await;
+    let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(problem["status"], 400);
+    assert!(problem["detail"].as_str().unwrap().starts_with("until:"));
+}
