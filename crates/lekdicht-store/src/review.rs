@@ -261,6 +261,15 @@ pub struct GrantRow {
     pub decided_by: Option<String>,
 }
 
+/// Failed logins in a window, per user name and per address, with the latest of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub by_user: u64,
+    pub last_user_ms: Option<i64>,
+    pub by_ip: u64,
+    pub last_ip_ms: Option<i64>,
+}
+
 /// A live session with its user.
 #[derive(Debug, Clone)]
 pub struct SessionRow {
@@ -469,13 +478,13 @@ pub trait ReviewStore {
     ) -> Result<Option<SessionRow>, StoreError>;
     fn delete_session(&mut self, token_hash: &[u8], audit: &NewAudit) -> Result<(), StoreError>;
 
-    /// Failed logins since `since_ms`: `(for this user name, from this address)`.
+    /// Failed logins since `since_ms`, for this user name and from this address.
     fn login_failures(
         &self,
         username: &str,
         ip: &str,
         since_ms: i64,
-    ) -> Result<(u64, u64), StoreError>;
+    ) -> Result<LoginFailures, StoreError>;
     fn record_login_failure(
         &mut self,
         username: &str,
@@ -1035,25 +1044,27 @@ impl ReviewStore for SqliteStore {
         username: &str,
         ip: &str,
         since_ms: i64,
-    ) -> Result<(u64, u64), StoreError> {
+    ) -> Result<LoginFailures, StoreError> {
         let op = "reading login failures";
-        let by_user: i64 = self
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at_ms >= ?2",
-                params![username, since_ms],
-                |r| r.get(0),
-            )
-            .map_err(sql(op))?;
-        let by_ip: i64 = self
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM login_failures WHERE ip = ?1 AND at_ms >= ?2",
-                params![ip, since_ms],
-                |r| r.get(0),
-            )
-            .map_err(sql(op))?;
-        Ok((by_user as u64, by_ip as u64))
+        let count = |column: &str, value: &str| -> Result<(u64, Option<i64>), StoreError> {
+            self.conn()
+                .query_row(
+                    &format!(
+                        "SELECT COUNT(*), MAX(at_ms) FROM login_failures WHERE {column} = ?1 AND at_ms >= ?2"
+                    ),
+                    params![value, since_ms],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+                )
+                .map_err(sql(op))
+        };
+        let (by_user, last_user_ms) = count("username", username)?;
+        let (by_ip, last_ip_ms) = count("ip", ip)?;
+        Ok(LoginFailures {
+            by_user,
+            last_user_ms,
+            by_ip,
+            last_ip_ms,
+        })
     }
 
     fn record_login_failure(

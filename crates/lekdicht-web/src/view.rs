@@ -163,7 +163,7 @@ async fn login_submit(
     req_parts: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    let ip = auth::client_ip(&req_parts);
+    let ip = auth::client_ip(&req_parts, &headers, &state.trusted_proxies);
     let username = form.username.trim().to_owned();
     let password = form.password;
     let name = username.clone();
@@ -172,6 +172,10 @@ async fn login_submit(
         .run(move |s| auth::login(s, &name, &password, &ip))
         .await?;
     let t = texts(lang);
+    let retry_after = match outcome {
+        LoginOutcome::Throttled { retry_after_s } => Some(retry_after_s),
+        _ => None,
+    };
     let (status, error) = match outcome {
         LoginOutcome::Success(token) => {
             return Ok((
@@ -184,7 +188,7 @@ async fn login_submit(
                 .into_response());
         }
         LoginOutcome::Failed => (StatusCode::UNAUTHORIZED, t.login_failed),
-        LoginOutcome::Throttled => (StatusCode::TOO_MANY_REQUESTS, t.login_throttled),
+        LoginOutcome::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, t.login_throttled),
     };
     let page = Page::new(lang, t.login_title, None);
     let html = LoginPage {
@@ -194,7 +198,13 @@ async fn login_submit(
         username,
     }
     .render()?;
-    Ok((status, Html(html)).into_response())
+    let mut response = (status, Html(html)).into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    Ok(response)
 }
 
 async fn logout(State(state): St, user: CurrentUser) -> Result<Response, AppError> {

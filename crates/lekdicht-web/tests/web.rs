@@ -176,6 +176,7 @@ async fn five_failures_lock_the_account() {
     let locked = w.login_attempt("anna", PASSWORD).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.headers.get(header::SET_COOKIE).is_none());
+    assert_eq!(locked.headers[header::RETRY_AFTER], "1");
     // The failures are in the audit trail of the organisation.
     let store = SqliteStore::open(w.dir.path()).unwrap();
     let failed = store
@@ -1039,4 +1040,32 @@ async fn api_errors_are_problem_details() {
     let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
     assert_eq!(problem["status"], 400);
     assert!(problem["detail"].as_str().unwrap().starts_with("until:"));
+}
+
+#[tokio::test]
+async fn failures_make_a_login_wait_not_a_lockout() {
+    let w = world();
+    // A stranger failed eight times for anna, the latest a minute ago: the wait (8 s) is over.
+    let mut store = SqliteStore::open(w.dir.path()).unwrap();
+    let minute_ago = chrono::Utc::now().timestamp_millis() - 60_000;
+    for i in 0..8 {
+        store
+            .record_login_failure(
+                "anna",
+                "198.51.100.9",
+                minute_ago - i,
+                &lekdicht_store::NewAudit {
+                    organisation: "politie".into(),
+                    actor: "anna".into(),
+                    action: "login_failed".into(),
+                    object: "user:anna".into(),
+                    details: serde_json::json!({}),
+                    at: chrono::Utc::now(),
+                },
+            )
+            .unwrap();
+    }
+    drop(store);
+    let reply = w.login_attempt("anna", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
 }

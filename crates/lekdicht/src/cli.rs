@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Address of a reverse proxy whose X-Forwarded-For header names the client, for login
+    /// throttling per client (repeatable).
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -131,6 +131,7 @@ pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
         let state = AppState::open(data, POOL_SIZE, key)
             .map_err(|e| anyhow::anyhow!("cannot start the web application: {e}"))?
             .with_retention(policies)
+            .with_trusted_proxies(args.trusted_proxies.clone())
             .with_proofs(Arc::new(DataDirProofs {
                 data: data.to_owned(),
             }));
