@@ -31,8 +31,8 @@ mod stats;
 mod suppression;
 
 pub use decisions::{
-    AlertStatus, DismissReason, JustificationRequest, Outcome, SignalPrecision, default_due,
-    format_date, justification_message, signal_precision,
+    AlertAction, AlertStatus, DismissReason, JustificationRequest, Outcome, SignalPrecision,
+    alert_move, default_due, format_date, justification_message, signal_precision,
 };
 pub use grants::{
     Account, GrantRefusal, conflicting_roles, independent_sides, may_confirm, needs_confirmation,

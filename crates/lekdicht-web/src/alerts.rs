@@ -17,8 +17,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lekdicht_review::{
-    AlertFacts, DismissReason, JustificationRequest, Lang, Permission, Pseudonymizer,
-    SuppressionRule, SuppressionScope, default_due, justification_message, suppressed_by,
+    AlertAction, AlertFacts, AlertStatus, DismissReason, JustificationRequest, Lang, Permission,
+    Pseudonymizer, SuppressionRule, SuppressionScope, alert_move, default_due,
+    justification_message, suppressed_by,
 };
 use lekdicht_store::{
     AlertDecision, AlertRow, CaseStore, NewCaseFromAlert, RevealRow, ReviewStore, RuleRow,
@@ -959,6 +960,34 @@ pub fn rules_for_dismissal(
     Ok(rows)
 }
 
+/// Refuses a decision the state machine of alerts and cases does not allow
+/// (`lekdicht_review::alert_move`), e.g. dismissing an escalated alert whose case was decided.
+fn check_move(s: &SqliteStore, alert: &OrgAlert, d: &AlertDecision) -> Result<(), AppError> {
+    let from = AlertStatus::parse(&alert.row.status).unwrap_or(AlertStatus::Open);
+    let action = AlertAction::parse(&d.kind)
+        .ok_or_else(|| AppError::internal(format!("unknown decision {}", d.kind)))?;
+    let case = s.alert_review(&alert.row.id)?.and_then(|r| r.case_id);
+    let case_decided = match case {
+        Some(id) => s
+            .case(&id)?
+            .is_some_and(|c| matches!(c.status.as_str(), "decided" | "closed")),
+        None => false,
+    };
+    match alert_move(from, action, case_decided) {
+        Some(to) if to.as_str() == d.status => Ok(()),
+        _ => Err(AppError::BadRequest(format!(
+            "an alert that is {} cannot take the decision {}{}",
+            from.as_str(),
+            d.kind,
+            if case_decided {
+                " (its case was decided)"
+            } else {
+                ""
+            }
+        ))),
+    }
+}
+
 async fn decide(
     state: &AppState,
     user: &CurrentUser,
@@ -973,6 +1002,7 @@ async fn decide(
         .run(move |s| {
             let alert = find_alert(s, &st, &u.organisation, &key)?;
             let decision = build(s, &alert)?;
+            check_move(s, &alert, &decision)?;
             let audit = audit_entry(
                 &u,
                 &format!("alert_{}", decision.kind),

@@ -1069,3 +1069,65 @@ async fn failures_make_a_login_wait_not_a_lockout() {
     let reply = w.login_attempt("anna", PASSWORD).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
 }
+
+#[tokio::test]
+async fn an_alert_follows_its_case_once_decided() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let k = key("politie", ALERT);
+    let post = |path: String, form: &str| {
+        let body = format!("csrf={}&{form}", ivo.csrf);
+        let w = &w;
+        let ivo = &ivo;
+        async move { w.post_form(&path, Some(ivo), &body).await.status }
+    };
+    assert_eq!(
+        post(format!("/alerts/{k}/escalate"), "note=onderzoek").await,
+        StatusCode::SEE_OTHER
+    );
+    // Escalated twice: refused by the state machine.
+    assert_eq!(
+        post(format!("/alerts/{k}/escalate"), "note=nog+eens").await,
+        StatusCode::BAD_REQUEST
+    );
+    // The case is decided.
+    let mut store = SqliteStore::open(w.dir.path()).unwrap();
+    let mut case = lekdicht_store::CaseStore::cases(
+        &store,
+        &lekdicht_store::CaseFilter {
+            organisation: Some("politie".into()),
+            status: None,
+        },
+    )
+    .unwrap()
+    .pop()
+    .unwrap();
+    let from = case.status.clone();
+    case.status = "decided".into();
+    let change = lekdicht_store::StatusChangeRow {
+        from_status: from,
+        to_status: "decided".into(),
+        by: "ivo".into(),
+        at: chrono::Utc::now(),
+        note: String::new(),
+    };
+    assert!(lekdicht_store::CaseStore::update_case(&mut store, &case, Some(&change)).unwrap());
+    drop(store);
+    for (path, form) in [
+        ("dismiss", "reason=work_not_recorded&note=toch+niet"),
+        ("answer", "answer=uitleg"),
+    ] {
+        assert_eq!(
+            post(format!("/alerts/{k}/{path}"), form).await,
+            StatusCode::BAD_REQUEST,
+            "{path}"
+        );
+    }
+    let store = SqliteStore::open(w.dir.path()).unwrap();
+    let alert = Store::alerts(&store, None)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == ALERT)
+        .unwrap();
+    assert_eq!(alert.status, "escalated");
+}
