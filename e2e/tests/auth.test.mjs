@@ -106,6 +106,9 @@ test("an administrator manages the organisation's accounts but has no alert queu
   const users = await page.locator("main").textContent();
   assert.match(users, /reviewer/);
   assert.doesNotMatch(users, /kmar-reviewer/, "accounts of another organisation are not listed");
+  await page.goto("/admin/grants");
+  await assertAccessible(page, "the role grants page");
+  assert.match(await page.locator("main").textContent(), /onderzoeker/, "the confirmed investigator grant is listed");
   const response = await page.goto("/alerts");
   assert.equal(response.status(), 403);
   assert.ok(PASSWORD.length >= 12);

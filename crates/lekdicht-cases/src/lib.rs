@@ -33,6 +33,7 @@ pub use model::{Case, Damage, Outcome, StatusChange, Suspect, TransitionError};
 pub use report::{
     CaseFacts, Count, DisclosureSummary, FactCodes, PlaceCount, Report, UNREGISTERED,
     UnfoundedShare, UnitFigures, UnitRates, YearTrend, build_report, report_of_cases,
+    spreadsheet_safe,
 };
 pub use retention::{EXAMPLE_POLICY, RetentionPolicies, RetentionPolicy, expired, retention_until};
 pub use validate::{FieldError, validate};

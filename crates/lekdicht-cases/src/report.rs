@@ -483,14 +483,35 @@ pub fn build_report(cases: &[CaseFacts], units: &[UnitFigures]) -> Report {
     }
 }
 
+/// A cell as a spreadsheet should show it: text that starts with `=`, `+`, `-` or `@` (which a
+/// spreadsheet would run as a formula) gets a leading `'`.
+pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// Writes one CSV row with every cell made [`spreadsheet_safe`].
+fn write_safe<const N: usize>(
+    w: &mut csv::Writer<Vec<u8>>,
+    cells: [&str; N],
+) -> Result<(), csv::Error> {
+    w.write_record(cells.map(spreadsheet_safe).iter().map(|c| c.as_ref()))
+}
+
 impl Report {
-    /// The report as CSV: one row per figure, columns `section, group, subgroup, count, of,
+    /// The report as CSV (cells [`spreadsheet_safe`]): one row per figure, columns `section, group, subgroup, count, of,
     /// share` (`of` and `share` where the figure is a share).
     pub fn to_csv(&self) -> Result<Vec<u8>, ExportError> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["section", "group", "subgroup", "count", "of", "share"])?;
+        write_safe(
+            &mut w,
+            ["section", "group", "subgroup", "count", "of", "share"],
+        )?;
         let share = |s: Option<f64>| s.map(|v| format!("{v:.4}")).unwrap_or_default();
-        w.write_record(["total", "", "", &self.total.to_string(), "", ""])?;
+        write_safe(&mut w, ["total", "", "", &self.total.to_string(), "", ""])?;
         for (section, counts) in [
             ("year", &self.by_year),
             ("organisation", &self.by_organisation),
@@ -503,7 +524,7 @@ impl Report {
             ("disclosure_recipient", &self.disclosure.by_recipient),
         ] {
             for c in counts {
-                w.write_record([section, &c.key, "", &c.count.to_string(), "", ""])?;
+                write_safe(&mut w, [section, &c.key, "", &c.count.to_string(), "", ""])?;
             }
         }
         for t in &self.trend {
@@ -516,7 +537,7 @@ impl Report {
                 ("unfounded", t.unfounded),
                 ("established", t.established),
             ] {
-                w.write_record(["trend", &year, name, &n.to_string(), "", ""])?;
+                write_safe(&mut w, ["trend", &year, name, &n.to_string(), "", ""])?;
             }
         }
         let d = &self.disclosure;
@@ -525,7 +546,7 @@ impl Report {
             ("to_criminals", d.to_criminals),
             ("to_others", d.to_others),
         ] {
-            w.write_record(["disclosure", name, "", &n.to_string(), "", ""])?;
+            write_safe(&mut w, ["disclosure", name, "", &n.to_string(), "", ""])?;
         }
         for (section, list) in [
             ("unfounded", std::slice::from_ref(&self.unfounded)),
@@ -533,54 +554,72 @@ impl Report {
             ("unfounded_by_function", &self.unfounded_by_function[..]),
         ] {
             for s in list {
-                w.write_record([
-                    section,
-                    &s.group,
-                    "",
-                    &s.unfounded.to_string(),
-                    &s.decided.to_string(),
-                    &share(s.share_unfounded),
-                ])?;
+                write_safe(
+                    &mut w,
+                    [
+                        section,
+                        &s.group,
+                        "",
+                        &s.unfounded.to_string(),
+                        &s.decided.to_string(),
+                        &share(s.share_unfounded),
+                    ],
+                )?;
             }
         }
         for p in &self.vulnerable_places {
-            w.write_record([
-                "vulnerable_place",
-                &p.unit,
-                &p.system,
-                &p.cases.to_string(),
-                "",
-                "",
-            ])?;
-            if p.alerts > 0 {
-                w.write_record([
-                    "vulnerable_place_alerts",
+            write_safe(
+                &mut w,
+                [
+                    "vulnerable_place",
                     &p.unit,
                     &p.system,
-                    &p.alerts.to_string(),
-                    &p.employees.to_string(),
-                    &share(p.alerts_per_employee),
-                ])?;
+                    &p.cases.to_string(),
+                    "",
+                    "",
+                ],
+            )?;
+            if p.alerts > 0 {
+                write_safe(
+                    &mut w,
+                    [
+                        "vulnerable_place_alerts",
+                        &p.unit,
+                        &p.system,
+                        &p.alerts.to_string(),
+                        &p.employees.to_string(),
+                        &share(p.alerts_per_employee),
+                    ],
+                )?;
             }
         }
         for u in &self.unit_rates {
-            w.write_record([
-                "alerts_per_employee",
-                &u.unit,
-                "",
-                &u.alerts.to_string(),
-                &u.employees.to_string(),
-                &share(u.alerts_per_employee),
-            ])?;
-            w.write_record(["alert_precision", &u.unit, "", "", "", &share(u.precision)])?;
-            w.write_record([
-                "alerts_explained",
-                &u.unit,
-                "",
-                "",
-                "",
-                &share(u.explained_share),
-            ])?;
+            write_safe(
+                &mut w,
+                [
+                    "alerts_per_employee",
+                    &u.unit,
+                    "",
+                    &u.alerts.to_string(),
+                    &u.employees.to_string(),
+                    &share(u.alerts_per_employee),
+                ],
+            )?;
+            write_safe(
+                &mut w,
+                ["alert_precision", &u.unit, "", "", "", &share(u.precision)],
+            )?;
+            write_safe(
+                &mut w,
+                [
+                    "alerts_explained",
+                    &u.unit,
+                    "",
+                    "",
+                    "",
+                    &share(u.explained_share),
+                ],
+            )?;
         }
         w.into_inner()
             .map_err(|e| ExportError::Finish(e.to_string()))
@@ -689,6 +728,26 @@ mod tests {
             "{csv}"
         );
         assert!(csv.contains("unfounded,,,2,3,0.6667\n"), "{csv}");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        let cases = vec![
+            case(2016, "=HYPERLINK(\"http://x\")", "+agent", None),
+            case(2016, "@SUM(A1)", "-1+1", None),
+        ];
+        let csv = String::from_utf8(report_of_cases(&cases, &[]).to_csv().unwrap()).unwrap();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let mut seen = 0;
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell} in {csv}");
+                seen += usize::from(cell.starts_with('\''));
+            }
+        }
+        assert!(seen >= 4, "{csv}");
+        assert_eq!(spreadsheet_safe("12"), "12");
+        assert_eq!(spreadsheet_safe("=1+1"), "'=1+1");
     }
 
     #[test]

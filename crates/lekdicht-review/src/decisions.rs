@@ -347,9 +347,117 @@ pub fn default_due(today: NaiveDate) -> NaiveDate {
     date
 }
 
+/// A decision a reviewer takes on an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertAction {
+    Dismiss,
+    Escalate,
+    RequestJustification,
+    RecordAnswer,
+}
+
+impl AlertAction {
+    /// Parses a decision kind (`dismiss`, `escalate`, `request_justification`, `record_answer`).
+    pub fn parse(kind: &str) -> Option<AlertAction> {
+        match kind {
+            "dismiss" => Some(AlertAction::Dismiss),
+            "escalate" => Some(AlertAction::Escalate),
+            "request_justification" => Some(AlertAction::RequestJustification),
+            "record_answer" => Some(AlertAction::RecordAnswer),
+            _ => None,
+        }
+    }
+}
+
+/// The one state machine of an alert and its case: the status `action` leads to from `from`, or
+/// `None` when the move is not allowed. An escalated alert belongs to its case: once the case is
+/// decided (or closed) nothing moves the alert; before that it can still be dismissed (escalated
+/// by mistake) or receive the employee's answer. A dismissed alert can be escalated when new facts
+/// appear, and nothing else.
+pub fn alert_move(
+    from: AlertStatus,
+    action: AlertAction,
+    case_decided: bool,
+) -> Option<AlertStatus> {
+    use AlertAction as A;
+    use AlertStatus as S;
+    match (from, action) {
+        (S::Escalated, _) if case_decided => None,
+        (S::Open | S::JustificationRequested | S::Escalated, A::Dismiss) => Some(S::Dismissed),
+        (S::Open | S::JustificationRequested | S::Dismissed, A::Escalate) => Some(S::Escalated),
+        (S::Open | S::JustificationRequested, A::RequestJustification) => {
+            Some(S::JustificationRequested)
+        }
+        (S::JustificationRequested | S::Escalated, A::RecordAnswer) => Some(from),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every status × action × case state, with the expected outcome.
+    #[test]
+    fn alert_state_machine_per_transition() {
+        use AlertAction as A;
+        use AlertStatus as S;
+        let o = Some;
+        let expected: [(S, A, Option<S>, Option<S>); 16] = [
+            // (from, action, with the case open or no case, with the case decided)
+            (S::Open, A::Dismiss, o(S::Dismissed), o(S::Dismissed)),
+            (S::Open, A::Escalate, o(S::Escalated), o(S::Escalated)),
+            (
+                S::Open,
+                A::RequestJustification,
+                o(S::JustificationRequested),
+                o(S::JustificationRequested),
+            ),
+            (S::Open, A::RecordAnswer, None, None),
+            (
+                S::JustificationRequested,
+                A::Dismiss,
+                o(S::Dismissed),
+                o(S::Dismissed),
+            ),
+            (
+                S::JustificationRequested,
+                A::Escalate,
+                o(S::Escalated),
+                o(S::Escalated),
+            ),
+            (
+                S::JustificationRequested,
+                A::RequestJustification,
+                o(S::JustificationRequested),
+                o(S::JustificationRequested),
+            ),
+            (
+                S::JustificationRequested,
+                A::RecordAnswer,
+                o(S::JustificationRequested),
+                o(S::JustificationRequested),
+            ),
+            (S::Dismissed, A::Dismiss, None, None),
+            (S::Dismissed, A::Escalate, o(S::Escalated), o(S::Escalated)),
+            (S::Dismissed, A::RequestJustification, None, None),
+            (S::Dismissed, A::RecordAnswer, None, None),
+            (S::Escalated, A::Dismiss, o(S::Dismissed), None),
+            (S::Escalated, A::Escalate, None, None),
+            (S::Escalated, A::RequestJustification, None, None),
+            (S::Escalated, A::RecordAnswer, o(S::Escalated), None),
+        ];
+        for (from, action, open, decided) in expected {
+            assert_eq!(alert_move(from, action, false), open, "{from:?} {action:?}");
+            assert_eq!(
+                alert_move(from, action, true),
+                decided,
+                "{from:?} {action:?} decided"
+            );
+        }
+        assert_eq!(AlertAction::parse("dismiss"), Some(A::Dismiss));
+        assert_eq!(AlertAction::parse("reopen"), None);
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

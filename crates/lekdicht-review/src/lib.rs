@@ -1,7 +1,8 @@
 //! The review domain of lekdicht: everything the review application decides that does not need a
 //! database, a network or a clock.
 //!
-//! It holds the roles and their permissions ([`Role`], [`Permission`], [`allowed`]), stable
+//! It holds the roles and their permissions ([`Role`], [`Permission`], [`allowed`]), the four-eyes
+//! rules on granting them ([`needs_confirmation`], [`may_confirm`], [`independent_sides`]), stable
 //! pseudonyms for employees and data subjects ([`Pseudonymizer`]), the Wilson score interval
 //! ([`wilson`]), the stratified random-sample audit ([`draw`], [`estimate`]), suppression rules
 //! ([`validate`], [`suppressed_by`]) and the vocabularies of review decisions with the feedback
@@ -21,6 +22,7 @@
 //! ```
 
 mod decisions;
+mod grants;
 mod lang;
 mod pseudonym;
 mod roles;
@@ -29,15 +31,18 @@ mod stats;
 mod suppression;
 
 pub use decisions::{
-    AlertStatus, DismissReason, JustificationRequest, Outcome, SignalPrecision, default_due,
-    format_date, justification_message, signal_precision,
+    AlertAction, AlertStatus, DismissReason, JustificationRequest, Outcome, SignalPrecision,
+    alert_move, default_due, format_date, justification_message, signal_precision,
+};
+pub use grants::{
+    Account, GrantRefusal, conflicting_roles, independent_sides, may_confirm, needs_confirmation,
 };
 pub use lang::Lang;
 pub use pseudonym::Pseudonymizer;
 pub use roles::{Permission, Role, allowed};
 pub use sample::{
     Allocation, Judgement, SampleEstimate, SamplePlan, StratumDraw, StratumKey, StratumTally, draw,
-    estimate, month_period,
+    estimate, minimum_total, month_period,
 };
 pub use stats::{Interval, Z95, wilson, wilson_fractional};
 pub use suppression::{

@@ -5,6 +5,7 @@
 //! Deliberately absent: per-organisation overrides and a "superuser" role. Separation of duties is
 //! built in: whoever requests that a pseudonym be revealed (investigator) cannot approve it
 //! (approver), a reviewer can do neither, and the administrator manages accounts but sees no alerts.
+//! Granting the roles on either side of a reveal needs a second person (see `grants.rs`).
 //!
 //! | permission           | reviewer | investigator | approver | privacy_officer | auditor | admin |
 //! |----------------------|:--------:|:------------:|:--------:|:---------------:|:-------:|:-----:|
@@ -22,6 +23,7 @@
 //! | view_sample_report   |    x     |      x       |          |        x        |    x    |       |
 //! | manage_users         |          |              |          |                 |         |   x   |
 //! | manage_api_tokens    |          |              |          |                 |         |   x   |
+//! | confirm_role_grants  |          |              |          |        x        |         |   x   |
 //! | work_cases           |          |      x       |          |                 |         |       |
 //! | view_cases           |          |      x       |          |        x        |         |       |
 //! | view_reports         |          |      x       |          |        x        |    x    |       |
@@ -66,6 +68,7 @@ pub enum Permission {
     ViewSampleReport,
     ManageUsers,
     ManageApiTokens,
+    ConfirmRoleGrants,
     WorkCases,
     ViewCases,
     ViewReports,
@@ -102,6 +105,7 @@ const PRIVACY_OFFICER: &[Permission] = &[
     P::ViewAuditTrail,
     P::DrawSample,
     P::ViewSampleReport,
+    P::ConfirmRoleGrants,
     P::ViewCases,
     P::ViewReports,
 ];
@@ -115,7 +119,12 @@ const AUDITOR: &[Permission] = &[
     P::ViewSampleReport,
     P::ViewReports,
 ];
-const ADMIN: &[Permission] = &[P::ManageUsers, P::ManageApiTokens, P::ViewAuditTrail];
+const ADMIN: &[Permission] = &[
+    P::ManageUsers,
+    P::ManageApiTokens,
+    P::ConfirmRoleGrants,
+    P::ViewAuditTrail,
+];
 
 impl Role {
     /// Every role, in the order of the matrix.
@@ -178,7 +187,7 @@ impl Role {
 
 impl Permission {
     /// Every permission, in the order of the matrix.
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         P::ViewAlerts,
         P::DecideAlerts,
         P::RequestReveal,
@@ -193,6 +202,7 @@ impl Permission {
         P::ViewSampleReport,
         P::ManageUsers,
         P::ManageApiTokens,
+        P::ConfirmRoleGrants,
         P::WorkCases,
         P::ViewCases,
         P::ViewReports,
@@ -215,6 +225,7 @@ impl Permission {
             P::ViewSampleReport => "view_sample_report",
             P::ManageUsers => "manage_users",
             P::ManageApiTokens => "manage_api_tokens",
+            P::ConfirmRoleGrants => "confirm_role_grants",
             P::WorkCases => "work_cases",
             P::ViewCases => "view_cases",
             P::ViewReports => "view_reports",
@@ -240,7 +251,7 @@ mod tests {
 
     /// The matrix of the module documentation, one row per permission, columns in `Role::ALL`
     /// order (reviewer, investigator, approver, privacy_officer, auditor, admin).
-    const EXPECTED: [(Permission, [bool; 6]); 17] = {
+    const EXPECTED: [(Permission, [bool; 6]); 18] = {
         const X: bool = true;
         const O: bool = false;
         [
@@ -258,6 +269,7 @@ mod tests {
             (P::ViewSampleReport, [X, X, O, X, X, O]),
             (P::ManageUsers, [O, O, O, O, O, X]),
             (P::ManageApiTokens, [O, O, O, O, O, X]),
+            (P::ConfirmRoleGrants, [O, O, O, X, O, X]),
             (P::WorkCases, [O, X, O, O, O, O]),
             (P::ViewCases, [O, X, O, X, O, O]),
             (P::ViewReports, [O, X, O, X, X, O]),

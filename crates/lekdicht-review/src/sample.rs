@@ -110,14 +110,7 @@ pub fn draw(plan: &SamplePlan, population: &BTreeMap<StratumKey, Vec<u64>>) -> V
         })
         .collect();
     let sizes: Vec<u64> = strata.iter().map(|(_, seqs)| seqs.len() as u64).collect();
-    let size = plan.size as u64;
-    let mut allocation = match plan.allocation {
-        Allocation::Proportional => allocate_proportional(size, &sizes),
-        Allocation::Equal => allocate_equal(size, &sizes),
-    };
-    for (alloc, &n) in allocation.iter_mut().zip(&sizes) {
-        *alloc = (*alloc).max((plan.min_per_stratum as u64).min(n)).min(n);
-    }
+    let allocation = allocate(plan, &sizes);
     strata
         .into_iter()
         .zip(allocation)
@@ -132,6 +125,36 @@ pub fn draw(plan: &SamplePlan, population: &BTreeMap<StratumKey, Vec<u64>>) -> V
             }
         })
         .collect()
+}
+
+/// How many to take from each stratum: first each stratum's minimum (never more than it holds),
+/// then the rest of the size by the plan's allocation over what the strata have left, so that
+/// the total is the size (or the whole population when that is smaller). When the minimums alone
+/// exceed the size, the minimums are taken; [`minimum_total`] lets a caller refuse that plan first.
+fn allocate(plan: &SamplePlan, sizes: &[u64]) -> Vec<u64> {
+    let minimums: Vec<u64> = sizes
+        .iter()
+        .map(|&n| (plan.min_per_stratum as u64).min(n))
+        .collect();
+    let floor: u64 = minimums.iter().sum();
+    let size = plan.size as u64;
+    if floor >= size {
+        return minimums;
+    }
+    let left: Vec<u64> = sizes.iter().zip(&minimums).map(|(n, m)| n - m).collect();
+    let extra = match plan.allocation {
+        Allocation::Proportional => allocate_proportional(size - floor, &left),
+        Allocation::Equal => allocate_equal(size - floor, &left),
+    };
+    minimums.iter().zip(extra).map(|(m, e)| m + e).collect()
+}
+
+/// How many items the per-stratum minimum of `plan` alone takes from `population`.
+pub fn minimum_total(plan: &SamplePlan, population: &BTreeMap<StratumKey, Vec<u64>>) -> u64 {
+    population
+        .values()
+        .map(|seqs| (plan.min_per_stratum as u64).min(seqs.len() as u64))
+        .sum()
 }
 
 /// Proportional allocation with largest-remainder (Hamilton) rounding; ties go to the stratum
@@ -467,13 +490,34 @@ mod tests {
     }
 
     #[test]
+    fn the_total_is_the_size_whatever_the_minimums() {
+        let strata: Vec<(String, u64)> = (0..30).map(|i| (format!("s{i:02}"), 5 + i)).collect();
+        let named: Vec<(&str, u64)> = strata.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        let pop = population(&named);
+        for allocation in [Allocation::Proportional, Allocation::Equal] {
+            let draws = draw(&plan(3, 40, 1, allocation), &pop);
+            assert_eq!(counts(&draws).iter().sum::<usize>(), 40, "{allocation:?}");
+            assert!(counts(&draws).iter().all(|&n| n >= 1));
+            check_well_formed(&draws, &pop);
+        }
+        // Minimums beyond the size are the caller's to refuse.
+        assert_eq!(
+            minimum_total(&plan(3, 20, 1, Allocation::Proportional), &pop),
+            30
+        );
+    }
+
+    #[test]
     fn minimums_raise_small_strata_but_never_above_population() {
         let pop = population(&[("a", 1000), ("b", 10), ("c", 2)]);
         let draws = draw(&plan(7, 100, 5, Allocation::Proportional), &pop);
-        // Quotas 100 * (1000, 10, 2) / 1012 = 98.81, 0.99, 0.20: floors 98, 0, 0 and the two
-        // left over go to b (.99) and a (.81) -> 99, 1, 0; then b is raised to 5 and c to its
-        // whole population of 2, so the total exceeds 100 only through the minimums.
-        assert_eq!(counts(&draws), [99, 5, 2]);
+        // Minimums 5, 5 and c's whole population of 2 take 12; the other 88 go proportionally to
+        // what is left (995, 5, 0): 87.56, 0.44 -> floors 87, 0 and the one left over to a.
+        assert_eq!(counts(&draws), [93, 5, 2]);
+        assert_eq!(
+            minimum_total(&plan(7, 100, 5, Allocation::Proportional), &pop),
+            12
+        );
         assert_eq!(
             draws[2].sampled,
             pop[&key("c")].iter().rev().copied().collect::<Vec<_>>()

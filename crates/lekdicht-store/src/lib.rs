@@ -24,9 +24,9 @@ pub use cases::{
     NewCaseFromAlert, NewCaseRow, NewEvidence, PurgeCounts, StatusChangeRow,
 };
 pub use review::{
-    AlertDecision, AlertReviewRow, AuditFilter, AuditRow, DecisionRow, NewAudit, NewReveal,
-    NewUser, RevealDecision, RevealRow, ReviewStore, RuleRow, SampleItemRow, SampleRow, SessionRow,
-    TokenRow, UserRow,
+    AlertDecision, AlertReviewRow, AuditFilter, AuditRow, DecisionRow, GrantRow, LoginFailures,
+    NewAudit, NewGrant, NewReveal, NewUser, RevealDecision, RevealRow, ReviewStore, RuleRow,
+    SampleItemRow, SampleRow, SessionRow, TokenRow, UserRow,
 };
 pub use sqlite::{DATABASE_FILE, SEAL_EVERY, SqliteOptions, SqliteStore};
 pub use types::*;

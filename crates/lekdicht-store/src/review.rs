@@ -11,6 +11,24 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{SqliteStore, StoreError};
 
+/// Who created each account, and grants of roles waiting for a second person (migration 5).
+pub(crate) const GRANTS_SCHEMA: &str = r#"
+ALTER TABLE users ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+-- A role asked for by one person, effective only once another confirms it (decision 'confirmed').
+CREATE TABLE role_grants (
+    id           INTEGER PRIMARY KEY,
+    organisation TEXT NOT NULL,
+    user_id      INTEGER NOT NULL REFERENCES users (id),
+    role         TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    decision     TEXT,
+    decided_by   TEXT,
+    decided_at   TEXT
+);
+CREATE INDEX role_grants_by_org ON role_grants (organisation, id);
+"#;
+
 /// Tables of the review application (migration 2).
 pub(crate) const SCHEMA: &str = r#"
 CREATE TABLE users (
@@ -200,6 +218,8 @@ pub struct UserRow {
     pub created_at: String,
     /// Whether the account is disabled (its `disabled_at` is set).
     pub disabled: bool,
+    /// Who created the account (a user name, `cli:<name>`; empty for accounts older than this).
+    pub created_by: String,
 }
 
 /// A new account; the password is already hashed.
@@ -209,7 +229,45 @@ pub struct NewUser {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
+    /// Roles effective at once.
     pub roles: Vec<String>,
+    /// Roles asked for, effective only once a second person confirms them.
+    pub pending_roles: Vec<String>,
+    /// Who creates the account; also the requester of its pending roles.
+    pub created_by: String,
+}
+
+/// A request to grant a role to an account.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub organisation: String,
+    pub user_id: i64,
+    pub role: String,
+    pub requested_by: String,
+}
+
+/// A stored grant request with its decision, if any.
+#[derive(Debug, Clone)]
+pub struct GrantRow {
+    pub id: i64,
+    pub organisation: String,
+    pub user_id: i64,
+    pub username: String,
+    pub role: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    /// `confirmed` or `refused`; `None` while pending.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+}
+
+/// Failed logins in a window, per user name and per address, with the latest of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub by_user: u64,
+    pub last_user_ms: Option<i64>,
+    pub by_ip: u64,
+    pub last_ip_ms: Option<i64>,
 }
 
 /// A live session with its user.
@@ -379,6 +437,26 @@ pub trait ReviewStore {
     fn create_user(&mut self, user: &NewUser, audit: &NewAudit) -> Result<Option<i64>, StoreError>;
     fn user_by_username(&self, username: &str) -> Result<Option<UserRow>, StoreError>;
     fn users(&self) -> Result<Vec<UserRow>, StoreError>;
+    /// Files a grant request (the role is not effective yet); returns its id.
+    fn request_grant(&mut self, grant: &NewGrant, audit: &NewAudit) -> Result<i64, StoreError>;
+    /// Grant requests of one organisation, newest first.
+    fn grants(&self, organisation: &str) -> Result<Vec<GrantRow>, StoreError>;
+    /// Decides a pending grant request; a confirmation adds the role to the account in the same
+    /// transaction. False when the request was not pending.
+    fn decide_grant(
+        &mut self,
+        id: i64,
+        confirmed: bool,
+        decided_by: &str,
+        audit: &NewAudit,
+    ) -> Result<bool, StoreError>;
+    /// Takes a role away from an account at once; false when it did not hold the role.
+    fn revoke_role(
+        &mut self,
+        user_id: i64,
+        role: &str,
+        audit: &NewAudit,
+    ) -> Result<bool, StoreError>;
 
     /// Stores a new session (token hash only) and its audit entry.
     fn create_session(
@@ -400,13 +478,13 @@ pub trait ReviewStore {
     ) -> Result<Option<SessionRow>, StoreError>;
     fn delete_session(&mut self, token_hash: &[u8], audit: &NewAudit) -> Result<(), StoreError>;
 
-    /// Failed logins since `since_ms`: `(for this user name, from this address)`.
+    /// Failed logins since `since_ms`, for this user name and from this address.
     fn login_failures(
         &self,
         username: &str,
         ip: &str,
         since_ms: i64,
-    ) -> Result<(u64, u64), StoreError>;
+    ) -> Result<LoginFailures, StoreError>;
     fn record_login_failure(
         &mut self,
         username: &str,
@@ -523,7 +601,7 @@ fn insert_audit(conn: &Connection, a: &NewAudit) -> Result<i64, StoreError> {
     Ok(conn.last_insert_rowid())
 }
 
-const USER_COLUMNS: &str = "u.id, u.organisation, u.username, u.display_name, u.password_hash, u.roles, u.created_at, u.disabled_at IS NOT NULL";
+const USER_COLUMNS: &str = "u.id, u.organisation, u.username, u.display_name, u.password_hash, u.roles, u.created_at, u.disabled_at IS NOT NULL, u.created_by";
 
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     let roles: String = r.get(5)?;
@@ -533,14 +611,47 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         username: r.get(2)?,
         display_name: r.get(3)?,
         password_hash: r.get(4)?,
-        roles: roles
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        roles: split_roles(&roles),
         created_at: r.get(6)?,
         disabled: r.get::<_, i64>(7)? != 0,
+        created_by: r.get(8)?,
     })
+}
+
+fn split_roles(roles: &str) -> Vec<String> {
+    roles
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn user_roles(conn: &Connection, user_id: i64) -> Result<Option<Vec<String>>, StoreError> {
+    conn.query_row("SELECT roles FROM users WHERE id = ?1", [user_id], |r| {
+        r.get::<_, String>(0)
+    })
+    .optional()
+    .map(|roles| roles.as_deref().map(split_roles))
+    .map_err(sql("reading roles"))
+}
+
+fn set_user_roles(conn: &Connection, user_id: i64, roles: &[String]) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE users SET roles = ?2 WHERE id = ?1",
+        params![user_id, roles.join(",")],
+    )
+    .map_err(sql("writing roles"))?;
+    Ok(())
+}
+
+fn insert_grant(conn: &Connection, g: &NewGrant, at: DateTime<Utc>) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO role_grants (organisation, user_id, role, requested_by, requested_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![g.organisation, g.user_id, g.role, g.requested_by, ts(at)],
+    )
+    .map_err(sql("storing a grant request"))?;
+    Ok(conn.last_insert_rowid())
 }
 
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
@@ -709,19 +820,30 @@ impl ReviewStore for SqliteStore {
             return Ok(None);
         }
         tx.execute(
-            "INSERT INTO users (organisation, username, display_name, password_hash, roles, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO users (organisation, username, display_name, password_hash, roles, created_at,
+                                created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 user.organisation,
                 user.username,
                 user.display_name,
                 user.password_hash,
                 user.roles.join(","),
-                ts(audit.at)
+                ts(audit.at),
+                user.created_by
             ],
         )
         .map_err(sql(op))?;
         let id = tx.last_insert_rowid();
+        for role in &user.pending_roles {
+            let grant = NewGrant {
+                organisation: user.organisation.clone(),
+                user_id: id,
+                role: role.clone(),
+                requested_by: user.created_by.clone(),
+            };
+            insert_grant(&tx, &grant, audit.at)?;
+        }
         insert_audit(&tx, audit)?;
         tx.commit().map_err(sql(op))?;
         Ok(Some(id))
@@ -746,6 +868,98 @@ impl ReviewStore for SqliteStore {
             &[],
             user_row,
         )
+    }
+
+    fn request_grant(&mut self, grant: &NewGrant, audit: &NewAudit) -> Result<i64, StoreError> {
+        let tx = self
+            .conn_mut()
+            .transaction()
+            .map_err(sql("storing a grant request"))?;
+        let id = insert_grant(&tx, grant, audit.at)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(sql("storing a grant request"))?;
+        Ok(id)
+    }
+
+    fn grants(&self, organisation: &str) -> Result<Vec<GrantRow>, StoreError> {
+        collect(
+            self.conn(),
+            "reading grant requests",
+            "SELECT g.id, g.organisation, g.user_id, u.username, g.role, g.requested_by,
+                    g.requested_at, g.decision, g.decided_by
+             FROM role_grants g JOIN users u ON u.id = g.user_id
+             WHERE g.organisation = ?1 ORDER BY g.id DESC",
+            &[&organisation],
+            |r| {
+                Ok(GrantRow {
+                    id: r.get(0)?,
+                    organisation: r.get(1)?,
+                    user_id: r.get(2)?,
+                    username: r.get(3)?,
+                    role: r.get(4)?,
+                    requested_by: r.get(5)?,
+                    requested_at: r.get(6)?,
+                    decision: r.get(7)?,
+                    decided_by: r.get(8)?,
+                })
+            },
+        )
+    }
+
+    fn decide_grant(
+        &mut self,
+        id: i64,
+        confirmed: bool,
+        decided_by: &str,
+        audit: &NewAudit,
+    ) -> Result<bool, StoreError> {
+        let op = "deciding a grant request";
+        let tx = self.conn_mut().transaction().map_err(sql(op))?;
+        let decision = if confirmed { "confirmed" } else { "refused" };
+        let grant: Option<(i64, String)> = tx
+            .query_row(
+                "UPDATE role_grants SET decision = ?2, decided_by = ?3, decided_at = ?4
+                 WHERE id = ?1 AND decision IS NULL RETURNING user_id, role",
+                params![id, decision, decided_by, ts(audit.at)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(sql(op))?;
+        let Some((user_id, role)) = grant else {
+            return Ok(false);
+        };
+        if confirmed {
+            let mut roles = user_roles(&tx, user_id)?.unwrap_or_default();
+            if !roles.contains(&role) {
+                roles.push(role);
+                set_user_roles(&tx, user_id, &roles)?;
+            }
+        }
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(sql(op))?;
+        Ok(true)
+    }
+
+    fn revoke_role(
+        &mut self,
+        user_id: i64,
+        role: &str,
+        audit: &NewAudit,
+    ) -> Result<bool, StoreError> {
+        let op = "revoking a role";
+        let tx = self.conn_mut().transaction().map_err(sql(op))?;
+        let Some(mut roles) = user_roles(&tx, user_id)? else {
+            return Ok(false);
+        };
+        let before = roles.len();
+        roles.retain(|r| r != role);
+        if roles.len() == before {
+            return Ok(false);
+        }
+        set_user_roles(&tx, user_id, &roles)?;
+        insert_audit(&tx, audit)?;
+        tx.commit().map_err(sql(op))?;
+        Ok(true)
     }
 
     fn create_session(
@@ -786,9 +1000,9 @@ impl ReviewStore for SqliteStore {
             .query_row([token_hash], |r| {
                 Ok(SessionRow {
                     user: user_row(r)?,
-                    csrf: r.get(8)?,
-                    created_ms: r.get(9)?,
-                    last_seen_ms: r.get(10)?,
+                    csrf: r.get(9)?,
+                    created_ms: r.get(10)?,
+                    last_seen_ms: r.get(11)?,
                 })
             })
             .optional()
@@ -830,25 +1044,27 @@ impl ReviewStore for SqliteStore {
         username: &str,
         ip: &str,
         since_ms: i64,
-    ) -> Result<(u64, u64), StoreError> {
+    ) -> Result<LoginFailures, StoreError> {
         let op = "reading login failures";
-        let by_user: i64 = self
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM login_failures WHERE username = ?1 AND at_ms >= ?2",
-                params![username, since_ms],
-                |r| r.get(0),
-            )
-            .map_err(sql(op))?;
-        let by_ip: i64 = self
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM login_failures WHERE ip = ?1 AND at_ms >= ?2",
-                params![ip, since_ms],
-                |r| r.get(0),
-            )
-            .map_err(sql(op))?;
-        Ok((by_user as u64, by_ip as u64))
+        let count = |column: &str, value: &str| -> Result<(u64, Option<i64>), StoreError> {
+            self.conn()
+                .query_row(
+                    &format!(
+                        "SELECT COUNT(*), MAX(at_ms) FROM login_failures WHERE {column} = ?1 AND at_ms >= ?2"
+                    ),
+                    params![value, since_ms],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+                )
+                .map_err(sql(op))
+        };
+        let (by_user, last_user_ms) = count("username", username)?;
+        let (by_ip, last_ip_ms) = count("ip", ip)?;
+        Ok(LoginFailures {
+            by_user,
+            last_user_ms,
+            by_ip,
+            last_ip_ms,
+        })
     }
 
     fn record_login_failure(
@@ -1205,7 +1421,8 @@ impl ReviewStore for SqliteStore {
         audit: &NewAudit,
     ) -> Result<i64, StoreError> {
         let op = "storing a sample";
-        let tx = self.conn_mut().transaction().map_err(sql(op))?;
+        // A savepoint, so that a caller may hold the seed and the draw in one transaction.
+        let tx = self.conn_mut().savepoint().map_err(sql(op))?;
         tx.execute(
             "INSERT INTO samples (organisation, seed, plan, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![organisation, seed, plan, created_by, ts(audit.at)],
@@ -1227,7 +1444,7 @@ impl ReviewStore for SqliteStore {
         audit: &NewAudit,
     ) -> Result<(), StoreError> {
         let op = "storing a sample draw";
-        let tx = self.conn_mut().transaction().map_err(sql(op))?;
+        let tx = self.conn_mut().savepoint().map_err(sql(op))?;
         tx.execute(
             "UPDATE samples SET strata = ?2 WHERE id = ?1",
             params![sample_id, strata],
@@ -1349,6 +1566,8 @@ mod tests {
             display_name: "Anna".into(),
             password_hash: "h".into(),
             roles: vec!["reviewer".into(), "auditor".into()],
+            pending_roles: vec![],
+            created_by: "cli:test".into(),
         };
         let id = store
             .create_user(&user, &audit("user_add"))
@@ -1405,6 +1624,8 @@ mod tests {
             display_name: "Bert".into(),
             password_hash: "h".into(),
             roles: vec!["reviewer".into()],
+            pending_roles: vec![],
+            created_by: "cli:test".into(),
         };
         let id = store
             .create_user(&user, &audit("user_add"))
@@ -1440,6 +1661,100 @@ mod tests {
             !store
                 .set_user_disabled(id + 100, true, &audit("user_disable"))
                 .unwrap()
+        );
+    }
+
+    #[test]
+    fn a_pending_role_is_effective_only_once_confirmed_and_every_step_is_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path()).unwrap();
+        let user = NewUser {
+            organisation: "politie".into(),
+            username: "ivo".into(),
+            display_name: "Ivo".into(),
+            password_hash: "h".into(),
+            roles: vec!["reviewer".into()],
+            pending_roles: vec!["investigator".into()],
+            created_by: "adm1".into(),
+        };
+        let id = store
+            .create_user(&user, &audit("user_add"))
+            .unwrap()
+            .unwrap();
+        let row = store.user_by_username("ivo").unwrap().unwrap();
+        assert_eq!(row.roles, vec!["reviewer"]);
+        assert_eq!(row.created_by, "adm1");
+        let grants = store.grants("politie").unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(
+            (grants[0].role.as_str(), grants[0].requested_by.as_str()),
+            ("investigator", "adm1")
+        );
+        assert!(grants[0].decision.is_none());
+        assert!(store.grants("kmar").unwrap().is_empty());
+        let grant = grants[0].id;
+        assert!(
+            store
+                .decide_grant(grant, true, "adm2", &audit("grant_confirm"))
+                .unwrap()
+        );
+        // Decided once only.
+        assert!(
+            !store
+                .decide_grant(grant, false, "adm2", &audit("grant_refuse"))
+                .unwrap()
+        );
+        let row = store.user_by_username("ivo").unwrap().unwrap();
+        assert_eq!(row.roles, vec!["reviewer", "investigator"]);
+        let refused = store
+            .request_grant(
+                &NewGrant {
+                    organisation: "politie".into(),
+                    user_id: id,
+                    role: "admin".into(),
+                    requested_by: "adm1".into(),
+                },
+                &audit("grant_request"),
+            )
+            .unwrap();
+        assert!(
+            store
+                .decide_grant(refused, false, "adm2", &audit("grant_refuse"))
+                .unwrap()
+        );
+        assert!(
+            store
+                .revoke_role(id, "investigator", &audit("role_revoke"))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .revoke_role(id, "investigator", &audit("role_revoke"))
+                .unwrap()
+        );
+        assert_eq!(
+            store.user_by_username("ivo").unwrap().unwrap().roles,
+            vec!["reviewer"]
+        );
+        let actions: Vec<String> = store
+            .audit_trail(&AuditFilter {
+                organisation: "politie".into(),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "role_revoke",
+                "grant_refuse",
+                "grant_request",
+                "grant_confirm",
+                "user_add"
+            ]
         );
     }
 

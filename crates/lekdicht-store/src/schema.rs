@@ -8,6 +8,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     crate::review::SCHEMA,
     crate::cases::SCHEMA,
     crate::cases::REPORT_SCHEMA,
+    crate::review::GRANTS_SCHEMA,
 ];
 
 /// Events, context, quarantine, runs, scores and alerts.

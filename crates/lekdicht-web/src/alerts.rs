@@ -17,8 +17,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lekdicht_review::{
-    AlertFacts, DismissReason, JustificationRequest, Lang, Permission, Pseudonymizer,
-    SuppressionRule, SuppressionScope, default_due, justification_message, suppressed_by,
+    AlertAction, AlertFacts, AlertStatus, DismissReason, JustificationRequest, Lang, Permission,
+    Pseudonymizer, SuppressionRule, SuppressionScope, alert_move, default_due,
+    justification_message, suppressed_by,
 };
 use lekdicht_store::{
     AlertDecision, AlertRow, CaseStore, NewCaseFromAlert, RevealRow, ReviewStore, RuleRow,
@@ -30,7 +31,7 @@ use crate::auth::CurrentUser;
 use crate::chart::{self, ActivityChart};
 use crate::directory::Directory;
 use crate::error::AppError;
-use crate::i18n::{STATUSES, Texts, signal_label, status_label, texts};
+use crate::i18n::{STATUSES, Texts, letter_label, signal_label, status_label, texts};
 use crate::view::{Page, audit_entry, render};
 use crate::{AppState, St};
 
@@ -599,7 +600,7 @@ async fn alert_page(
             &audit_user,
             "alert_view",
             &data.alert.key,
-            serde_json::json!({ "alert": data.alert.row.id }),
+            serde_json::json!({}),
         ))
         .await?;
     let now = Utc::now();
@@ -764,21 +765,26 @@ async fn alert_page(
         })
         .collect();
     let employee = ps.employee(&user.organisation, &a.row.actor);
+    // After a reveal the letter addresses the employee by name, before it by pseudonym.
+    let addressee = revealed_employee
+        .clone()
+        .unwrap_or_else(|| employee.clone());
     let due = default_due(today);
-    let plain_reasons: Vec<String> = a
-        .line
-        .reasons
-        .iter()
-        .map(|r| signal_label(&r.code, lang))
-        .collect();
+    let mut plain_reasons: Vec<String> = Vec::new();
+    for r in &a.line.reasons {
+        let label = letter_label(&r.code, lang);
+        if !plain_reasons.contains(&label) {
+            plain_reasons.push(label);
+        }
+    }
     let period_from =
         DateTime::from_timestamp_millis(a.row.from_ms).map_or(today, |d| d.date_naive());
     let period_until =
         DateTime::from_timestamp_millis(a.row.until_ms).map_or(today, |d| d.date_naive());
     let justification_text = justification_message(
         &JustificationRequest {
-            recipient: &employee,
-            employee: &employee,
+            recipient: &addressee,
+            employee: &addressee,
             period_from,
             period_until,
             reasons: &plain_reasons,
@@ -954,6 +960,34 @@ pub fn rules_for_dismissal(
     Ok(rows)
 }
 
+/// Refuses a decision the state machine of alerts and cases does not allow
+/// (`lekdicht_review::alert_move`), e.g. dismissing an escalated alert whose case was decided.
+fn check_move(s: &SqliteStore, alert: &OrgAlert, d: &AlertDecision) -> Result<(), AppError> {
+    let from = AlertStatus::parse(&alert.row.status).unwrap_or(AlertStatus::Open);
+    let action = AlertAction::parse(&d.kind)
+        .ok_or_else(|| AppError::internal(format!("unknown decision {}", d.kind)))?;
+    let case = s.alert_review(&alert.row.id)?.and_then(|r| r.case_id);
+    let case_decided = match case {
+        Some(id) => s
+            .case(&id)?
+            .is_some_and(|c| matches!(c.status.as_str(), "decided" | "closed")),
+        None => false,
+    };
+    match alert_move(from, action, case_decided) {
+        Some(to) if to.as_str() == d.status => Ok(()),
+        _ => Err(AppError::BadRequest(format!(
+            "an alert that is {} cannot take the decision {}{}",
+            from.as_str(),
+            d.kind,
+            if case_decided {
+                " (its case was decided)"
+            } else {
+                ""
+            }
+        ))),
+    }
+}
+
 async fn decide(
     state: &AppState,
     user: &CurrentUser,
@@ -968,12 +1002,12 @@ async fn decide(
         .run(move |s| {
             let alert = find_alert(s, &st, &u.organisation, &key)?;
             let decision = build(s, &alert)?;
+            check_move(s, &alert, &decision)?;
             let audit = audit_entry(
                 &u,
                 &format!("alert_{}", decision.kind),
                 &alert.key,
                 serde_json::json!({
-                    "alert": alert.row.id,
                     "status": decision.status,
                     "reason": decision.reason,
                     "note": decision.note,

@@ -262,7 +262,7 @@ async fn get_alert(
             &user,
             "alert_view",
             &alert.key,
-            serde_json::json!({ "alert": alert.row.id, "via": "api" }),
+            serde_json::json!({ "via": "api" }),
         ))
         .await?;
     let org = &user.organisation;

@@ -5,7 +5,7 @@
 //! Permissions are not decided here beyond "logged in"; handlers ask [`CurrentUser::require`],
 //! which delegates to `lekdicht_review::allowed`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
 
 use argon2::Argon2;
@@ -31,10 +31,14 @@ pub const SESSION_COOKIE: &str = "lekdicht_session";
 pub const IDLE_MS: i64 = 30 * 60 * 1000;
 /// Sessions end this long after login, whatever happens.
 pub const ABSOLUTE_MS: i64 = 12 * 60 * 60 * 1000;
-/// Failed logins counted per user name and per address...
+/// Failed logins counted per user name and per client address...
 pub const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// ...and how many of them lock further attempts.
+/// ...how many of them are free...
 pub const THROTTLE_FAILURES: u64 = 5;
+/// ...and the longest wait after the latest failure; each failure beyond the free ones doubles the
+/// wait from one second up to this. A wait, never a lockout: nobody can shut an account out by
+/// failing on purpose for longer than this.
+pub const MAX_BACKOFF_MS: i64 = 5 * 60 * 1000;
 /// Minimum password length.
 pub const MIN_PASSWORD_LEN: usize = 12;
 
@@ -186,11 +190,49 @@ fn form_csrf(body: &[u8]) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The client address, or `unknown` (tests without a socket).
-pub fn client_ip(extensions: &axum::http::Extensions) -> String {
-    extensions
+/// The client address: the socket's peer, or, when that peer is a configured trusted proxy, the
+/// nearest address in `X-Forwarded-For` that is not one; `unknown` without a socket (tests).
+pub fn client_ip(
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+    trusted_proxies: &[IpAddr],
+) -> String {
+    let Some(peer) = extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".to_owned();
+    };
+    if !trusted_proxies.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted_proxies.contains(ip))
+        .unwrap_or(peer)
+        .to_string()
+}
+
+/// How long after the latest of `failures` failed logins the next attempt must wait.
+pub fn backoff_ms(failures: u64) -> i64 {
+    if failures < THROTTLE_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - THROTTLE_FAILURES).min(20) as u32;
+    (1000_i64 << doublings).min(MAX_BACKOFF_MS)
+}
+
+/// Milliseconds still to wait at `now_ms` after `failures` failures, the latest at `last_ms`.
+fn wait_ms(now_ms: i64, failures: u64, last_ms: Option<i64>) -> i64 {
+    last_ms.map_or(0, |last| (last + backoff_ms(failures) - now_ms).max(0))
 }
 
 /// Milliseconds since the Unix epoch.
@@ -233,6 +275,10 @@ async fn authenticate_inner(
         .map(str::to_owned);
     if changes && bearer.is_none() && cross_site(req.headers()) {
         return Err(AppError::Csrf);
+    }
+    // API tokens open the JSON API only: a page (a revealed identity included) needs a session.
+    if bearer.is_some() && !api {
+        return Err(AppError::Unauthenticated { api });
     }
     let user = if let Some(token) = bearer {
         let hash = token_hash(token.trim());
@@ -294,7 +340,10 @@ pub enum LoginOutcome {
     /// The session token to set as cookie.
     Success(String),
     Failed,
-    Throttled,
+    /// Too many recent failures for this account or address: try again after this many seconds.
+    Throttled {
+        retry_after_s: i64,
+    },
 }
 
 /// Checks a login attempt against throttling and the stored hash; on success opens a session.
@@ -320,10 +369,14 @@ pub fn login(
         details: serde_json::json!({ "ip": ip }),
         at: now,
     };
-    let (by_user, by_ip) = store.login_failures(username, ip, now_ms - THROTTLE_WINDOW_MS)?;
-    if by_user >= THROTTLE_FAILURES || by_ip >= THROTTLE_FAILURES {
+    let f = store.login_failures(username, ip, now_ms - THROTTLE_WINDOW_MS)?;
+    let wait =
+        wait_ms(now_ms, f.by_user, f.last_user_ms).max(wait_ms(now_ms, f.by_ip, f.last_ip_ms));
+    if wait > 0 {
         store.record_audit(&audit("login_throttled"))?;
-        return Ok(LoginOutcome::Throttled);
+        return Ok(LoginOutcome::Throttled {
+            retry_after_s: (wait + 999) / 1000,
+        });
     }
     let ok = match &user {
         Some(u) if !u.disabled => verify_password(password, &u.password_hash),
@@ -357,4 +410,46 @@ pub fn session_cookie(token: &str) -> String {
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie() -> String {
     format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_after_the_free_failures_and_stops_at_the_cap() {
+        let waits: Vec<i64> = (0..9).map(backoff_ms).collect();
+        assert_eq!(waits, [0, 0, 0, 0, 0, 1000, 2000, 4000, 8000]);
+        assert_eq!(backoff_ms(1_000), MAX_BACKOFF_MS);
+        // A wait counts from the latest failure and ends.
+        assert_eq!(wait_ms(10_000, 6, Some(9_000)), 1_000);
+        assert_eq!(wait_ms(11_000, 6, Some(9_000)), 0);
+        assert_eq!(wait_ms(10_000, 60, None), 0);
+    }
+
+    #[test]
+    fn the_client_is_named_by_a_trusted_proxy_only() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut extensions = axum::http::Extensions::new();
+        extensions.insert(ConnectInfo(SocketAddr::new(proxy, 4000)));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 192.0.2.7, 10.0.0.1".parse().unwrap(),
+        );
+        // Behind the trusted proxy: the nearest address it did not add itself.
+        assert_eq!(client_ip(&extensions, &headers, &[proxy]), "192.0.2.7");
+        // Without trust the header is ignored: anyone could write it.
+        assert_eq!(client_ip(&extensions, &headers, &[]), "10.0.0.1");
+        assert_eq!(
+            client_ip(&extensions, &HeaderMap::new(), &[proxy]),
+            "10.0.0.1"
+        );
+        let mut direct = axum::http::Extensions::new();
+        direct.insert(ConnectInfo(SocketAddr::new(
+            "192.0.2.9".parse().unwrap(),
+            1,
+        )));
+        assert_eq!(client_ip(&direct, &headers, &[proxy]), "192.0.2.9");
+    }
 }

@@ -449,7 +449,30 @@ pub async fn record_sent(
     .await
 }
 
-/// The inclusion proof of access `seq` linked to case `id`, as JSON.
+/// The members of an inclusion proof that prove without telling: the leaf's position and
+/// commitment (RFC 6962 leaf hash), the audit path and the signed checkpoint it leads to.
+const PROOF_MEMBERS: [&str; 5] = [
+    "leaf_index",
+    "leaf_hash",
+    "tree_size",
+    "inclusion_proof",
+    "checkpoint",
+];
+
+/// An inclusion proof reduced to [`PROOF_MEMBERS`]: the event's clear content (actor, subject,
+/// postcode, case, query, workstation) and its ids stay on the server, while the leaf hash still
+/// verifies against the checkpoint. Whoever holds the event can check that it hashes to the leaf.
+pub fn commitment_only(proof: &str) -> Result<String, AppError> {
+    let full: serde_json::Value =
+        serde_json::from_str(proof).map_err(|e| AppError::internal(e.to_string()))?;
+    let kept: serde_json::Map<String, serde_json::Value> = PROOF_MEMBERS
+        .iter()
+        .filter_map(|k| full.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
+    serde_json::to_string_pretty(&kept).map_err(|e| AppError::internal(e.to_string()))
+}
+
+/// The inclusion proof of access `seq` linked to case `id`, as JSON without the event's content.
 pub async fn evidence_proof(
     state: &AppState,
     user: &CurrentUser,
@@ -478,7 +501,7 @@ pub async fn evidence_proof(
         .await
         .map_err(|e| AppError::internal(e.to_string()))?
         .map_err(|LedgerError(e)| AppError::internal(e))?;
-    let Some(proof) = proof else {
+    let Some(proof) = proof.map(|p| commitment_only(&p)).transpose()? else {
         return Err(AppError::BadRequest(
             "no signed checkpoint covers this access yet / nog geen ondertekend controlepunt dekt deze raadpleging"
                 .into(),

@@ -1,7 +1,10 @@
 //! The one error type of the web application and how it becomes a response: internals are logged,
-//! never shown. Pages get a short page, the JSON API a JSON body.
+//! never shown. Pages get a short text, the JSON API one JSON shape for every error: RFC 9457
+//! problem details (`application/problem+json`, see [`api_problems`]).
 
-use axum::http::{StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lekdicht_store::StoreError;
 
@@ -66,4 +69,44 @@ impl IntoResponse for AppError {
         };
         (status, text).into_response()
     }
+}
+
+/// Longest error text carried into a problem's `detail`.
+const MAX_DETAIL: usize = 4096;
+
+/// Turns every error answer under `/api/` that is not JSON already (from a handler, the
+/// authentication layer or an extractor's rejection) into an RFC 9457 problem: `type`
+/// `about:blank`, `title` the status's reason phrase, `status`, and the text as `detail`.
+pub async fn api_problems(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if !api || !(status.is_client_error() || status.is_server_error()) || json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let detail = axum::body::to_bytes(body, MAX_DETAIL)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let mut problem = serde_json::json!({
+        "type": "about:blank",
+        "title": title,
+        "status": status.as_u16(),
+    });
+    if !detail.is_empty() {
+        problem["detail"] = serde_json::Value::String(detail);
+    }
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(problem.to_string()))
 }

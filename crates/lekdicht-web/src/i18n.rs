@@ -16,6 +16,7 @@ pub struct Texts {
     pub nav_reports: &'static str,
     pub nav_users: &'static str,
     pub nav_tokens: &'static str,
+    pub nav_grants: &'static str,
     pub nav_rules: &'static str,
     pub nav_precision: &'static str,
     pub nav_samples: &'static str,
@@ -29,6 +30,7 @@ pub struct Texts {
     pub password: &'static str,
     pub login_button: &'static str,
     pub login_failed: &'static str,
+    pub login_plain_http: &'static str,
     pub login_throttled: &'static str,
     pub alerts_title: &'static str,
     pub filter: &'static str,
@@ -184,6 +186,7 @@ pub static NL: Texts = Texts {
     nav_reports: "Rapportage",
     nav_users: "Gebruikers",
     nav_tokens: "API-tokens",
+    nav_grants: "Roltoekenningen",
     nav_rules: "Onderdrukkingsregels",
     nav_precision: "Precisie",
     nav_samples: "Steekproeven",
@@ -197,7 +200,8 @@ pub static NL: Texts = Texts {
     password: "Wachtwoord",
     login_button: "Inloggen",
     login_failed: "Gebruikersnaam of wachtwoord onjuist.",
-    login_throttled: "Te veel mislukte pogingen. Probeer het over 15 minuten opnieuw.",
+    login_plain_http: "Deze pagina komt over gewoon HTTP. De sessiecookie is Secure en wordt alleen over HTTPS bewaard, dus inloggen lukt hier niet: open de applicatie via HTTPS (TLS, of achter een reverse proxy die TLS afhandelt) of op deze computer via http://127.0.0.1.",
+    login_throttled: "Te veel mislukte pogingen. Wacht even en probeer het opnieuw; de wachttijd groeit met elke mislukte poging, tot vijf minuten.",
     alerts_title: "Signalen",
     filter: "Filter",
     filter_button: "Filteren",
@@ -352,6 +356,7 @@ pub static EN: Texts = Texts {
     nav_reports: "Reports",
     nav_users: "Users",
     nav_tokens: "API tokens",
+    nav_grants: "Role grants",
     nav_rules: "Suppression rules",
     nav_precision: "Precision",
     nav_samples: "Samples",
@@ -365,7 +370,8 @@ pub static EN: Texts = Texts {
     password: "Password",
     login_button: "Log in",
     login_failed: "Wrong username or password.",
-    login_throttled: "Too many failed attempts. Try again in 15 minutes.",
+    login_plain_http: "This page came over plain HTTP. The session cookie is Secure and is kept only over HTTPS, so logging in will not work here: open the application over HTTPS (TLS, or behind a reverse proxy that handles TLS) or on this computer via http://127.0.0.1.",
+    login_throttled: "Too many failed attempts. Wait a moment and try again; the wait grows with every failed attempt, up to five minutes.",
     alerts_title: "Alerts",
     filter: "Filter",
     filter_button: "Filter",
@@ -569,6 +575,16 @@ pub fn signal_label(code: &str, lang: Lang) -> String {
         _ => signal.description(),
     };
     nl.to_owned()
+}
+
+/// A reason as the letter to the employee states it. Signals that would tip off an employee about
+/// a restricted investigation or a flagged person (an informant, a protected person) read as an
+/// access whose work reason was not found, like any unexplained access.
+pub fn letter_label(code: &str, lang: Lang) -> String {
+    match code {
+        "FLAGGED_SUBJECT" | "RESTRICTED_CASE_NOT_MEMBER" => signal_label("UNEXPLAINED", lang),
+        _ => signal_label(code, lang),
+    }
 }
 
 /// Label of an alert status code.

@@ -60,6 +60,8 @@ pub struct AppState {
     pub retention: Arc<lekdicht_cases::RetentionPolicies>,
     /// Inclusion proofs of a case's linked accesses, when there is an event ledger.
     pub proofs: Option<Arc<dyn EventProofs>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for login throttling).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl AppState {
@@ -80,12 +82,19 @@ impl AppState {
             directory: Arc::new(Directory::new(&records)),
             retention: Arc::new(lekdicht_cases::RetentionPolicies::default()),
             proofs: None,
+            trusted_proxies: Arc::new(Vec::new()),
         })
     }
 
     /// Uses `policies` for the retention dates of cases.
     pub fn with_retention(mut self, policies: lekdicht_cases::RetentionPolicies) -> AppState {
         self.retention = Arc::new(policies);
+        self
+    }
+
+    /// Takes the client address of requests from `proxies` from their `X-Forwarded-For`.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> AppState {
+        self.trusted_proxies = Arc::new(proxies);
         self
     }
 
@@ -115,6 +124,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(middleware::from_fn(error::api_problems))
         .layer(middleware::from_fn(language))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)

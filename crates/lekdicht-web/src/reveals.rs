@@ -1,6 +1,8 @@
 //! Reveals with four-eyes approval: a user with RequestReveal asks to see one alert's employee or
 //! one of its subjects with a reason; a different user of the same organisation with
-//! ApproveReveal approves or refuses (self-approval is refused here, on the server); an approved
+//! ApproveReveal approves or refuses (self-approval is refused here, on the server, and so is an
+//! approval by an account that also holds the requesting side or shares its creator with the
+//! requester, who would know both initial passwords); an approved
 //! reveal shows the real identity to the requester on that alert for 24 hours. Every step is in
 //! the audit trail; `/reveals` lists them.
 
@@ -10,7 +12,7 @@ use axum::extract::{Extension, Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use lekdicht_review::{Lang, Permission};
+use lekdicht_review::{Account, Lang, Permission, Role, independent_sides};
 use lekdicht_store::{NewReveal, RevealDecision, ReviewStore};
 use serde::Deserialize;
 
@@ -84,7 +86,7 @@ pub async fn request_reveal(
                 &u,
                 "reveal_request",
                 &alert.key,
-                serde_json::json!({ "alert": alert.row.id, "target": target, "reason": reason }),
+                serde_json::json!({ "target": target, "reason": reason }),
             );
             s.request_reveal(
                 &NewReveal {
@@ -103,6 +105,39 @@ pub async fn request_reveal(
         .await
 }
 
+/// Whether the approving account is independent of the requesting one (see
+/// `lekdicht_review::independent_sides`): not the same account, not holding both sides, and not
+/// created by the same person or by one another. A vanished requester account counts as not
+/// independent.
+fn independent_of_requester(
+    s: &mut lekdicht_store::SqliteStore,
+    approver: &CurrentUser,
+    requested_by: &str,
+) -> Result<bool, AppError> {
+    let (Some(requester), Some(own)) = (
+        s.user_by_username(requested_by)?,
+        s.user_by_username(&approver.username)?,
+    ) else {
+        return Ok(false);
+    };
+    let requester_roles: Vec<Role> = requester
+        .roles
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
+    let requester = Account {
+        username: &requester.username,
+        created_by: &requester.created_by,
+        roles: &requester_roles,
+    };
+    let approver = Account {
+        username: &approver.username,
+        created_by: &own.created_by,
+        roles: &approver.roles,
+    };
+    Ok(independent_sides(requester, approver))
+}
+
 /// Approves or refuses a pending reveal of the user's organisation (never the user's own).
 pub async fn decide_reveal(
     state: &AppState,
@@ -112,6 +147,7 @@ pub async fn decide_reveal(
     note: String,
 ) -> Result<(), AppError> {
     user.require(Permission::ApproveReveal)?;
+    let st = state.clone();
     state
         .pool
         .run(move |s| {
@@ -122,13 +158,21 @@ pub async fn decide_reveal(
             if reveal.requested_by == user.username {
                 return Err(AppError::Forbidden);
             }
+            // A confirmation must come from someone other than whoever holds the request.
+            if approve && !independent_of_requester(s, &user, &reveal.requested_by)? {
+                return Err(AppError::Forbidden);
+            }
             let now = Utc::now();
             let decision = if approve { "approved" } else { "refused" };
             let audit = audit_entry(
                 &user,
                 if approve { "reveal_approve" } else { "reveal_refuse" },
                 &format!("reveal:{id}"),
-                serde_json::json!({ "alert": reveal.alert_id, "requested_by": reveal.requested_by, "note": note }),
+                serde_json::json!({
+                    "alert": crate::alerts::alert_key(&st.pseudonyms, &user.organisation, &reveal.alert_id),
+                    "requested_by": reveal.requested_by,
+                    "note": note,
+                }),
             );
             let done = s.decide_reveal(
                 &RevealDecision {

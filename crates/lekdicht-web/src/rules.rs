@@ -238,7 +238,15 @@ pub async fn create_rule(
         user,
         "rule_create",
         &format!("rule:{}", row.id),
-        serde_json::json!({ "signal": row.signal, "unit": row.unit, "actor": row.actor, "system": row.system, "reason": row.reason, "expires_at": row.expires_at }),
+        serde_json::json!({
+            "signal": row.signal,
+            "unit": row.unit,
+            // The employee by pseudonym: the audit trail is read before any reveal.
+            "employee": row.actor.as_ref().map(|a| state.pseudonyms.employee(&row.organisation, a)),
+            "system": row.system,
+            "reason": row.reason,
+            "expires_at": row.expires_at,
+        }),
     );
     let id = row.id.clone();
     state

@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use lekdicht_review::{
     Allocation, Judgement, Lang, Permission, SamplePlan, StratumKey, StratumTally, Z95, draw,
-    estimate, month_period,
+    estimate, minimum_total, month_period,
 };
 use lekdicht_store::{ReviewStore, SampleRow, SqliteStore, Store, TimeRange};
 use rand::RngCore;
@@ -89,6 +89,25 @@ fn bad(message: &str) -> AppError {
     AppError::BadRequest(message.to_owned())
 }
 
+/// The earliest and latest date a sample period may name.
+const FIRST_DATE: (i32, u32, u32) = (2000, 1, 1);
+const LAST_DATE: (i32, u32, u32) = (2100, 12, 31);
+
+/// A date of the sample form (`YYYY-MM-DD`, within [`FIRST_DATE`]..=[`LAST_DATE`]); a 400 that
+/// names the field otherwise.
+fn sample_date(field: &str, text: &str) -> Result<NaiveDate, AppError> {
+    let bound = |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let (first, last) = (bound(FIRST_DATE), bound(LAST_DATE));
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (first..=last).contains(d))
+        .ok_or_else(|| {
+            bad(&format!(
+                "{field}: a date (YYYY-MM-DD) from {first} to {last}"
+            ))
+        })
+}
+
 fn can_see_samples(user: &CurrentUser) -> bool {
     user.can(Permission::DrawSample)
         || user.can(Permission::JudgeSample)
@@ -108,7 +127,7 @@ pub fn population(
     };
     let range = TimeRange {
         from_ms: to_ms(plan.from),
-        until_ms: to_ms(plan.until + chrono::Duration::days(1)),
+        until_ms: plan.until.succ_opt().and_then(to_ms),
     };
     let mut strata: BTreeMap<StratumKey, Vec<u64>> = BTreeMap::new();
     let mut after = None;
@@ -166,9 +185,8 @@ pub async fn draw_sample(
     form: DrawForm,
 ) -> Result<i64, AppError> {
     user.require(Permission::DrawSample)?;
-    let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-    let from = date(&form.from).ok_or_else(|| bad("give the start of the period"))?;
-    let until = date(&form.until).ok_or_else(|| bad("give the end of the period"))?;
+    let from = sample_date("from", &form.from)?;
+    let until = sample_date("until", &form.until)?;
     if until < from {
         return Err(bad("the period ends before it starts"));
     }
@@ -208,9 +226,10 @@ pub async fn draw_sample(
         allocation,
     };
     let st = state.clone();
+    // One transaction: bad input or a failure leaves no half-written sample behind.
     state
         .pool
-        .run(move |s| {
+        .run(move |s| s.atomically(|s| {
             let plan_json = serde_json::to_string(&plan).map_err(|e| AppError::internal(e.to_string()))?;
             // The seed is stored and audited before anything is drawn.
             let id = s.create_sample(
@@ -221,15 +240,21 @@ pub async fn draw_sample(
                 &audit_entry(&user, "sample_seed", "sample", serde_json::json!({ "seed": seed.to_string(), "plan": plan })),
             )?;
             let population = population(s, &st, &user.organisation, &plan)?;
-            let draws = draw(
-                &SamplePlan {
-                    seed,
-                    size: plan.size,
-                    min_per_stratum: plan.min_per_stratum,
-                    allocation: plan.allocation,
-                },
-                &population,
-            );
+            let sample_plan = SamplePlan {
+                seed,
+                size: plan.size,
+                min_per_stratum: plan.min_per_stratum,
+                allocation: plan.allocation,
+            };
+            let minimums = minimum_total(&sample_plan, &population);
+            if minimums > plan.size as u64 {
+                return Err(bad(&format!(
+                    "min_per_stratum: {} strata at this minimum need {minimums}, more than the size {}",
+                    population.len(),
+                    plan.size
+                )));
+            }
+            let draws = draw(&sample_plan, &population);
             let mut items = Vec::new();
             let mut strata = Vec::new();
             for d in &draws {
@@ -254,7 +279,7 @@ pub async fn draw_sample(
                 ),
             )?;
             Ok(id)
-        })
+        }))
         .await
 }
 
@@ -642,7 +667,11 @@ async fn report_csv(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let (_, rows, est) = load_report(&state, &user, id).await?;
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    // The one text cell, quoted and kept from starting a spreadsheet formula.
+    let quote = |s: &str| {
+        let safe = lekdicht_cases::spreadsheet_safe(s);
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    };
     let mut csv =
         String::from("stratum,population,sampled,lawful,unlawful,unclear,estimate,low,high\n");
     for (r, (_, i)) in rows.iter().zip(&est.per_stratum) {

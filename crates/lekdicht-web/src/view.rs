@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Extension, Form};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use lekdicht_review::{Lang, Permission};
@@ -29,6 +29,7 @@ pub struct Nav {
     pub reports: bool,
     pub users: bool,
     pub tokens: bool,
+    pub grants: bool,
 }
 
 /// What the page frame needs.
@@ -62,7 +63,8 @@ impl Page {
                 cases: u.can(Permission::ViewCases),
                 reports: u.can(Permission::ViewReports),
                 users: u.can(Permission::ManageUsers),
-                tokens: u.can(Permission::ManageApiTokens),
+                tokens: true,
+                grants: u.can(Permission::ConfirmRoleGrants),
             }),
             csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
         }
@@ -100,6 +102,9 @@ pub fn audit_entry(
 #[template(path = "login.html")]
 struct LoginPage {
     page: Page,
+    /// The request came over plain HTTP to a host other than this computer, where a browser drops
+    /// the Secure session cookie.
+    plain_http: bool,
     error: Option<&'static str>,
     username: String,
 }
@@ -112,10 +117,40 @@ pub struct LoginForm {
     pub password: String,
 }
 
-async fn login_page(Extension(lang): Extension<Lang>) -> Result<Response, AppError> {
+/// Whether a browser would drop the Secure session cookie of this request: no proxy said the
+/// original request was HTTPS, and the host is not this computer (where browsers accept Secure
+/// cookies over HTTP).
+fn plain_http(headers: &HeaderMap) -> bool {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let https = header("x-forwarded-proto").eq_ignore_ascii_case("https")
+        || header("forwarded")
+            .to_ascii_lowercase()
+            .contains("proto=https");
+    let host = header("host");
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "");
+    !https && !local
+}
+
+async fn login_page(
+    Extension(lang): Extension<Lang>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let page = Page::new(lang, texts(lang).login_title, None);
     render(&LoginPage {
         page,
+        plain_http: plain_http(&headers),
         error: None,
         username: String::new(),
     })
@@ -124,10 +159,11 @@ async fn login_page(Extension(lang): Extension<Lang>) -> Result<Response, AppErr
 async fn login_submit(
     State(state): St,
     Extension(lang): Extension<Lang>,
+    headers: HeaderMap,
     req_parts: axum::http::Extensions,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    let ip = auth::client_ip(&req_parts);
+    let ip = auth::client_ip(&req_parts, &headers, &state.trusted_proxies);
     let username = form.username.trim().to_owned();
     let password = form.password;
     let name = username.clone();
@@ -136,6 +172,10 @@ async fn login_submit(
         .run(move |s| auth::login(s, &name, &password, &ip))
         .await?;
     let t = texts(lang);
+    let retry_after = match outcome {
+        LoginOutcome::Throttled { retry_after_s } => Some(retry_after_s),
+        _ => None,
+    };
     let (status, error) = match outcome {
         LoginOutcome::Success(token) => {
             return Ok((
@@ -148,16 +188,23 @@ async fn login_submit(
                 .into_response());
         }
         LoginOutcome::Failed => (StatusCode::UNAUTHORIZED, t.login_failed),
-        LoginOutcome::Throttled => (StatusCode::TOO_MANY_REQUESTS, t.login_throttled),
+        LoginOutcome::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, t.login_throttled),
     };
     let page = Page::new(lang, t.login_title, None);
     let html = LoginPage {
         page,
+        plain_http: plain_http(&headers),
         error: Some(error),
         username,
     }
     .render()?;
-    Ok((status, Html(html)).into_response())
+    let mut response = (status, Html(html)).into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    }
+    Ok(response)
 }
 
 async fn logout(State(state): St, user: CurrentUser) -> Result<Response, AppError> {

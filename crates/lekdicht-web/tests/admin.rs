@@ -72,10 +72,11 @@ async fn login_and_permission_required() {
         w.get("/admin/users", Some(&anna)).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        w.get("/admin/tokens", Some(&anna)).await.status,
-        StatusCode::FORBIDDEN
-    );
+    // Every user has their own tokens page, with nobody else's tokens on it.
+    let (_, _) = common::bearer(&w, "ivo");
+    let own = w.get("/admin/tokens", Some(&anna)).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(!own.body.contains("ivo"), "{}", own.body);
     let form = format!(
         "csrf={}&username=evil&display_name=E&roles=admin&password=long+enough+password",
         anna.csrf
@@ -216,15 +217,7 @@ async fn other_organisation_is_not_found_and_csrf_is_required() {
 async fn token_created_used_and_revoked() {
     let w = with_admins();
     let adm = login_admin(&w, "adm").await;
-    // Another organisation's user cannot get a token here.
-    let other = w
-        .post_form(
-            "/admin/tokens",
-            Some(&adm),
-            &format!("csrf={}&username=karel&name=x", adm.csrf),
-        )
-        .await;
-    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Naming another user does not issue a token for them: a token is always its creator's own.
     let created = w
         .post_form(
             "/admin/tokens",
@@ -238,8 +231,15 @@ async fn token_created_used_and_revoked() {
     let end = start + created.body[start..].find('<').expect("end");
     let token = created.body[start..end].to_owned();
     assert!(token.len() >= 40);
-    let ok = w.send(bearer("/api/v1/alerts", &token)).await;
-    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let store = SqliteStore::open(w.dir.path()).unwrap();
+    assert_eq!(store.tokens().unwrap().last().unwrap().username, "adm");
+    drop(store);
+    // The administrator has no alert permission, and the token opens no page.
+    let api = w.send(bearer("/api/v1/alerts", &token)).await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN, "{}", api.body);
+    let page = w.send(bearer("/admin/users", &token)).await;
+    assert_ne!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("adm tester"));
     let list = w.get("/admin/tokens", Some(&adm)).await;
     assert!(list.body.contains("siem"));
     assert!(!list.body.contains(&token), "token shown again");
@@ -260,7 +260,7 @@ async fn token_created_used_and_revoked() {
     );
     assert_eq!(
         w.send(bearer("/api/v1/alerts", &token)).await.status,
-        StatusCode::OK
+        StatusCode::FORBIDDEN
     );
     let revoked = w
         .post_form(
@@ -274,4 +274,210 @@ async fn token_created_used_and_revoked() {
         w.send(bearer("/api/v1/alerts", &token)).await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+fn roles_of(w: &World, username: &str) -> Vec<String> {
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    store
+        .user_by_username(username)
+        .expect("read")
+        .expect("user")
+        .roles
+}
+
+fn pending_grant(w: &World, username: &str, role: &str) -> i64 {
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    store
+        .grants("politie")
+        .expect("grants")
+        .into_iter()
+        .find(|g| g.username == username && g.role == role && g.decision.is_none())
+        .expect("pending grant")
+        .id
+}
+
+async fn create(w: &World, s: &Session, username: &str, roles: &[&str]) -> StatusCode {
+    let roles: String = roles.iter().map(|r| format!("&roles={r}")).collect();
+    w.post_form(
+        "/admin/users",
+        Some(s),
+        &format!(
+            "csrf={}&username={username}&display_name=N{roles}&password={}",
+            s.csrf,
+            PASSWORD.replace(' ', "+")
+        ),
+    )
+    .await
+    .status
+}
+
+/// Asks for (`roles`) or revokes (`revoke-role`) a role of account `id`.
+async fn role_form(w: &World, s: &Session, id: i64, what: &str, role: &str) -> StatusCode {
+    w.post_form(
+        &format!("/admin/users/{id}/{what}"),
+        Some(s),
+        &format!("csrf={}&role={role}", s.csrf),
+    )
+    .await
+    .status
+}
+
+async fn decide(w: &World, s: &Session, grant: i64, what: &str) -> StatusCode {
+    w.post_form(
+        &format!("/admin/grants/{grant}/{what}"),
+        Some(s),
+        &format!("csrf={}", s.csrf),
+    )
+    .await
+    .status
+}
+
+/// The world with a second administrator in the politie organisation, both logged in.
+async fn two_admins() -> (World, Session, Session) {
+    let w = with_admins();
+    let mut store = SqliteStore::open(w.dir.path()).expect("store");
+    add_user(&mut store, "politie", "adm2", &["admin"]);
+    drop(store);
+    let adm = login_admin(&w, "adm").await;
+    let adm2 = login_admin(&w, "adm2").await;
+    (w, adm, adm2)
+}
+
+#[tokio::test]
+async fn one_administrator_cannot_grant_the_roles_of_a_reveal_alone() {
+    let (w, adm, adm2) = two_admins().await;
+    // Both sides of a reveal in one new account: refused outright.
+    assert_eq!(
+        create(&w, &adm, "dual", &["investigator", "approver"]).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // A privileged role waits for a second person; the requester cannot confirm it.
+    assert_eq!(
+        create(&w, &adm, "nina", &["reviewer", "investigator"]).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(roles_of(&w, "nina"), ["reviewer"]);
+    let grant = pending_grant(&w, "nina", "investigator");
+    assert_eq!(
+        decide(&w, &adm, grant, "confirm").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(roles_of(&w, "nina"), ["reviewer"]);
+    // Nor can the account's holder: nina is no confirmer, and the page is closed to her.
+    let nina = w.login("nina").await;
+    assert_eq!(
+        decide(&w, &nina, grant, "confirm").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.get("/admin/grants", Some(&nina)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // A second administrator confirms.
+    let page = w.get("/admin/grants", Some(&adm2)).await;
+    assert!(
+        page.body
+            .contains(&format!("/admin/grants/{grant}/confirm"))
+    );
+    assert_eq!(
+        decide(&w, &adm2, grant, "confirm").await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(roles_of(&w, "nina"), ["reviewer", "investigator"]);
+    // The approving side cannot be added to an investigator.
+    let nina_id = user_id(&w, "nina");
+    assert_eq!(
+        role_form(&w, &adm, nina_id, "roles", "approver").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // Nobody grants themselves a role, and whoever created an account cannot confirm its grants.
+    let adm_id = user_id(&w, "adm");
+    assert_eq!(
+        role_form(&w, &adm, adm_id, "roles", "approver").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        create(&w, &adm, "olaf", &["reviewer"]).await,
+        StatusCode::SEE_OTHER
+    );
+    let olaf = user_id(&w, "olaf");
+    assert_eq!(
+        role_form(&w, &adm2, olaf, "roles", "approver").await,
+        StatusCode::SEE_OTHER
+    );
+    let grant = pending_grant(&w, "olaf", "approver");
+    assert_eq!(
+        decide(&w, &adm, grant, "confirm").await,
+        StatusCode::FORBIDDEN
+    );
+    // The privacy officer may confirm.
+    let paula = w.login("paula").await;
+    assert_eq!(
+        decide(&w, &paula, grant, "confirm").await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(roles_of(&w, "olaf"), ["reviewer", "approver"]);
+    // A revocation is immediate.
+    assert_eq!(
+        role_form(&w, &adm, olaf, "revoke-role", "approver").await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(roles_of(&w, "olaf"), ["reviewer"]);
+    // Every step is in the audit trail.
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    let actions: Vec<String> = store
+        .audit_trail(&lekdicht_store::AuditFilter {
+            organisation: "politie".into(),
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    for action in ["user_add", "grant_request", "grant_confirm", "role_revoke"] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn accounts_from_one_creator_cannot_reveal_together() {
+    let (w, adm, adm2) = two_admins().await;
+    // adm creates both sides (and so knows both passwords); adm2 confirms in good faith.
+    assert_eq!(
+        create(&w, &adm, "ivo2", &["investigator"]).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        create(&w, &adm, "alex2", &["approver"]).await,
+        StatusCode::SEE_OTHER
+    );
+    for (user, role) in [("ivo2", "investigator"), ("alex2", "approver")] {
+        let grant = pending_grant(&w, user, role);
+        assert_eq!(
+            decide(&w, &adm2, grant, "confirm").await,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let k = common::key("politie", common::ALERT);
+    let ivo2 = w.login("ivo2").await;
+    let r = w
+        .post_form(
+            &format!("/alerts/{k}/reveal"),
+            Some(&ivo2),
+            &format!("csrf={}&target=employee&reason=gesprek", ivo2.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let store = SqliteStore::open(w.dir.path()).expect("store");
+    let id = store.reveals("politie").unwrap()[0].id;
+    drop(store);
+    let alex2 = w.login("alex2").await;
+    assert_eq!(w.approve_reveal(&alex2, id).await, StatusCode::FORBIDDEN);
+    // An approver issued by someone else may.
+    let alex = w.login("alex").await;
+    assert_eq!(w.approve_reveal(&alex, id).await, StatusCode::SEE_OTHER);
 }

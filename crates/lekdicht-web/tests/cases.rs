@@ -683,12 +683,52 @@ async fn sent_times_of_breach_messages_are_recorded_and_checked() {
     );
 }
 
-/// Proofs of the first two accesses; later ones are not covered by a checkpoint yet.
+/// The two leaves of [`TwoProofs`]' tree: events in clear, as the ledger stores them.
+const LEAVES: [&str; 2] = [
+    r#"{"actor":"EMP-REAL-001","id":"ev-1","postcode":"1012AB","subject":"SUBJ-REAL-1"}"#,
+    r#"{"actor":"EMP-REAL-001","id":"ev-2","query":"Jansen","subject":"SUBJ-REAL-2"}"#,
+];
+
+fn rfc6962(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update([prefix]);
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().to_vec()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Proofs of the first two accesses (a tree of two leaves, shaped as the binary's proofs, event
+/// content included); later ones are not covered by a checkpoint yet.
 struct TwoProofs;
 
 impl lekdicht_web::EventProofs for TwoProofs {
     fn inclusion_proof(&self, seq: u64) -> Result<Option<String>, lekdicht_web::LedgerError> {
-        Ok((seq < 2).then(|| format!("{{\"leaf_index\":{seq}}}")))
+        if seq >= 2 {
+            return Ok(None);
+        }
+        let leaves = LEAVES.map(|l| rfc6962(0, &[l.as_bytes()]));
+        let root = rfc6962(1, &[&leaves[0], &leaves[1]]);
+        let i = seq as usize;
+        Ok(Some(
+            serde_json::json!({
+                "event": format!("ev-{}", i + 1),
+                "system": "BVH",
+                "leaf_index": seq,
+                "leaf_data": LEAVES[i],
+                "leaf_hash": b64(&leaves[i]),
+                "tree_size": 2,
+                "inclusion_proof": [b64(&leaves[1 - i])],
+                "checkpoint": format!("test\n2\n{}\n", b64(&root)),
+            })
+            .to_string(),
+        ))
     }
 }
 
@@ -722,7 +762,31 @@ async fn linked_accesses_have_inclusion_proofs_when_there_is_a_ledger() {
         .get(&format!("/cases/{id}/evidence/0/proof"), Some(&ivo))
         .await;
     assert_eq!(proof.status, StatusCode::OK);
-    assert_eq!(proof.body, "{\"leaf_index\":0}");
+    // The commitment, not the content: no actor, subject, postcode, search or event id...
+    for clear in [
+        "EMP-REAL-001",
+        "SUBJ-REAL-1",
+        "1012AB",
+        "ev-1",
+        "leaf_data",
+        "BVH",
+    ] {
+        assert!(!proof.body.contains(clear), "{clear} in {}", proof.body);
+    }
+    // ...and still a proof: the leaf hash and the audit path lead to the checkpoint's root.
+    let json: serde_json::Value = serde_json::from_str(&proof.body).unwrap();
+    assert_eq!(json["leaf_index"], 0);
+    use base64::Engine as _;
+    let decode = |v: &serde_json::Value| {
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap()
+    };
+    let leaf = decode(&json["leaf_hash"]);
+    let sibling = decode(&json["inclusion_proof"][0]);
+    let root = b64(&rfc6962(1, &[&leaf, &sibling]));
+    assert!(json["checkpoint"].as_str().unwrap().contains(&root));
+    assert_eq!(leaf, rfc6962(0, &[LEAVES[0].as_bytes()]));
     let disposition = proof
         .headers
         .get(header::CONTENT_DISPOSITION)

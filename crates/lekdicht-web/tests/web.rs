@@ -176,6 +176,7 @@ async fn five_failures_lock_the_account() {
     let locked = w.login_attempt("anna", PASSWORD).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.headers.get(header::SET_COOKIE).is_none());
+    assert_eq!(locked.headers[header::RETRY_AFTER], "1");
     // The failures are in the audit trail of the organisation.
     let store = SqliteStore::open(w.dir.path()).unwrap();
     let failed = store
@@ -822,11 +823,24 @@ async fn json_api_with_tokens_and_openapi() {
         .status,
         StatusCode::FORBIDDEN
     );
+    // An account holding both sides (from before they were kept apart) approves nobody's.
     assert_eq!(
         w.send(api(
             "POST",
             "/api/v1/reveals/1/approve",
             &multi,
+            Some(serde_json::json!({"note":"ok"}))
+        ))
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let (alex, _) = bearer(&w, "alex");
+    assert_eq!(
+        w.send(api(
+            "POST",
+            "/api/v1/reveals/1/approve",
+            &alex,
             Some(serde_json::json!({"note":"ok"}))
         ))
         .await
@@ -884,4 +898,236 @@ async fn json_api_with_tokens_and_openapi() {
     ] {
         assert!(doc["paths"].get(p).is_some(), "{p}");
     }
+}
+
+#[tokio::test]
+async fn a_bad_sample_is_a_400_naming_the_field_and_leaves_nothing_behind() {
+    let w = world();
+    let (paula, _) = bearer(&w, "paula");
+    let plan = |from: &str, until: &str, size: &str, min: &str| {
+        serde_json::json!({
+            "from": from, "until": until, "size": size, "min_per_stratum": min,
+            "allocation": "proportional", "seed": "7",
+            "by_unit": "1", "by_system": "1", "by_month": "1",
+        })
+    };
+    for (body, field) in [
+        (plan("2025-03-01", "+262142-12-31", "10", "0"), "until"),
+        (plan("2025-03-01", "2101-01-01", "10", "0"), "until"),
+        (plan("1999-12-31", "2025-03-31", "10", "0"), "from"),
+        // Two strata (BVH and BRP) at a minimum of one each do not fit a sample of one.
+        (
+            plan("2025-03-01", "2025-03-31", "1", "1"),
+            "min_per_stratum",
+        ),
+    ] {
+        let r = w
+            .send(api("POST", "/api/v1/samples", &paula, Some(body)))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{field}: {}", r.body);
+        assert!(r.body.contains(field), "{field} named in {}", r.body);
+    }
+    let store = SqliteStore::open(w.dir.path()).unwrap();
+    assert!(
+        store.samples("politie").unwrap().is_empty(),
+        "nothing half-written"
+    );
+    let trail = store
+        .audit_trail(&AuditFilter {
+            organisation: "politie".into(),
+            actor: Some("paula".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(trail.iter().all(|r| !r.action.starts_with("sample")));
+    drop(store);
+    // A sample of two with no minimum draws exactly two.
+    let r = w
+        .send(api(
+            "POST",
+            "/api/v1/samples",
+            &paula,
+            Some(plan("2025-03-01", "2025-03-31", "2", "0")),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let store = SqliteStore::open(w.dir.path()).unwrap();
+    let sample = store.samples("politie").unwrap().pop().unwrap();
+    assert_eq!(store.sample_items(sample.id).unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_login_page_says_when_the_secure_cookie_cannot_work() {
+    let w = world();
+    let page = |headers: &[(&str, &str)]| {
+        let mut req = axum::http::Request::get("/login");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(axum::body::Body::empty()).unwrap()
+    };
+    let plain = w.send(page(&[("host", "lekdicht.example:8080")])).await;
+    assert!(plain.body.contains("id=\"plain-http\""), "{}", plain.body);
+    for headers in [
+        vec![("host", "127.0.0.1:8080")],
+        vec![("host", "localhost")],
+        vec![("host", "lekdicht.example"), ("x-forwarded-proto", "https")],
+        vec![
+            ("host", "lekdicht.example"),
+            ("forwarded", "for=1.2.3.4;proto=https"),
+        ],
+    ] {
+        let reply = w.send(page(&headers)).await;
+        assert!(!reply.body.contains("id=\"plain-http\""), "{headers:?}");
+    }
+}
+
+#[tokio::test]
+async fn api_errors_are_problem_details() {
+    let w = world();
+    let (anna, _) = bearer(&w, "anna");
+    let k = key("politie", ALERT);
+    for (req, status) in [
+        (
+            api("GET", "/api/v1/alerts", "not-a-token", None),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            api("GET", "/api/v1/alerts/AL-NOSUCH", &anna, None),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            api(
+                "POST",
+                "/api/v1/samples",
+                &anna,
+                Some(serde_json::json!({})),
+            ),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            api(
+                "POST",
+                &format!("/api/v1/alerts/{k}/reveals"),
+                &anna,
+                Some(serde_json::json!({"target": "employee", "reason": ""})),
+            ),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let reply = w.send(req).await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+        assert_eq!(
+            reply.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!(problem["status"], status.as_u16());
+        assert_eq!(problem["type"], "about:blank");
+        assert!(problem["title"].is_string());
+    }
+    // A field error keeps its message as the detail.
+    let (paula, _) = bearer(&w, "paula");
+    let reply = w
+        .send(api(
+            "POST",
+            "/api/v1/samples",
+            &paula,
+            Some(serde_json::json!({"from": "2025-03-01", "until": "x", "size": "1"})),
+        ))
+        .await;
+    let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(problem["status"], 400);
+    assert!(problem["detail"].as_str().unwrap().starts_with("until:"));
+}
+
+#[tokio::test]
+async fn failures_make_a_login_wait_not_a_lockout() {
+    let w = world();
+    // A stranger failed eight times for anna, the latest a minute ago: the wait (8 s) is over.
+    let mut store = SqliteStore::open(w.dir.path()).unwrap();
+    let minute_ago = chrono::Utc::now().timestamp_millis() - 60_000;
+    for i in 0..8 {
+        store
+            .record_login_failure(
+                "anna",
+                "198.51.100.9",
+                minute_ago - i,
+                &lekdicht_store::NewAudit {
+                    organisation: "politie".into(),
+                    actor: "anna".into(),
+                    action: "login_failed".into(),
+                    object: "user:anna".into(),
+                    details: serde_json::json!({}),
+                    at: chrono::Utc::now(),
+                },
+            )
+            .unwrap();
+    }
+    drop(store);
+    let reply = w.login_attempt("anna", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn an_alert_follows_its_case_once_decided() {
+    let w = world();
+    let ivo = w.login("ivo").await;
+    let k = key("politie", ALERT);
+    let post = |path: String, form: &str| {
+        let body = format!("csrf={}&{form}", ivo.csrf);
+        let w = &w;
+        let ivo = &ivo;
+        async move { w.post_form(&path, Some(ivo), &body).await.status }
+    };
+    assert_eq!(
+        post(format!("/alerts/{k}/escalate"), "note=onderzoek").await,
+        StatusCode::SEE_OTHER
+    );
+    // Escalated twice: refused by the state machine.
+    assert_eq!(
+        post(format!("/alerts/{k}/escalate"), "note=nog+eens").await,
+        StatusCode::BAD_REQUEST
+    );
+    // The case is decided.
+    let mut store = SqliteStore::open(w.dir.path()).unwrap();
+    let mut case = lekdicht_store::CaseStore::cases(
+        &store,
+        &lekdicht_store::CaseFilter {
+            organisation: Some("politie".into()),
+            status: None,
+        },
+    )
+    .unwrap()
+    .pop()
+    .unwrap();
+    let from = case.status.clone();
+    case.status = "decided".into();
+    let change = lekdicht_store::StatusChangeRow {
+        from_status: from,
+        to_status: "decided".into(),
+        by: "ivo".into(),
+        at: chrono::Utc::now(),
+        note: String::new(),
+    };
+    assert!(lekdicht_store::CaseStore::update_case(&mut store, &case, Some(&change)).unwrap());
+    drop(store);
+    for (path, form) in [
+        ("dismiss", "reason=work_not_recorded&note=toch+niet"),
+        ("answer", "answer=uitleg"),
+    ] {
+        assert_eq!(
+            post(format!("/alerts/{k}/{path}"), form).await,
+            StatusCode::BAD_REQUEST,
+            "{path}"
+        );
+    }
+    let store = SqliteStore::open(w.dir.path()).unwrap();
+    let alert = Store::alerts(&store, None)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id == ALERT)
+        .unwrap();
+    assert_eq!(alert.status, "escalated");
 }

@@ -85,12 +85,20 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Address of a reverse proxy whose X-Forwarded-For header names the client, for login
+    /// throttling per client (repeatable).
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Create an account. The password is read from LEKDICHT_PASSWORD or one line of standard
-    /// input (at least 12 characters).
+    /// input (at least 12 characters). The investigator, approver, privacy_officer and admin roles
+    /// need `--as` (an administrator of the organisation, whose password is read from
+    /// LEKDICHT_AS_PASSWORD or the next line of standard input) and take effect only once a second
+    /// administrator or privacy officer confirms them (`user confirm`); only an organisation's
+    /// first administrator and first privacy officer are created without.
     Add {
         /// The organisation (as in the contract's `organization` of employees and units).
         #[arg(long)]
@@ -102,6 +110,19 @@ pub enum UserCommand {
         roles: Vec<String>,
         #[arg(long)]
         display_name: Option<String>,
+        /// The administrator who creates the account.
+        #[arg(long = "as")]
+        acting: Option<String>,
+    },
+    /// Confirm a pending role grant, as a second administrator or privacy officer (`--as`, whose
+    /// password is read from LEKDICHT_AS_PASSWORD or one line of standard input).
+    Confirm {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long = "as")]
+        acting: String,
     },
     /// List the accounts.
     List,
@@ -109,7 +130,9 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create an API token for a user and print it (once; only its hash is stored).
+    /// Create an API token for a user and print it (once; only its hash is stored). The user's
+    /// own password is read from LEKDICHT_PASSWORD or one line of standard input: nobody issues a
+    /// token for someone else.
     Add {
         #[arg(long)]
         username: String,

@@ -67,6 +67,9 @@ pub fn add_user(store: &mut SqliteStore, org: &str, username: &str, roles: &[&st
         display_name: format!("{username} tester"),
         password_hash: auth::hash_password(PASSWORD).expect("hash"),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        pending_roles: vec![],
+        // Every test account has its own creator, as if issued by independent administrators.
+        created_by: format!("cli:issuer-of-{username}"),
     };
     store
         .create_user(&user, &audit())
@@ -231,6 +234,17 @@ impl World {
             .await
     }
 
+    /// Approves reveal request `id` as the user of `session`; the answer's status.
+    pub async fn approve_reveal(&self, session: &Session, id: i64) -> StatusCode {
+        self.post_form(
+            &format!("/reveals/{id}/approve"),
+            Some(session),
+            &format!("csrf={}&note=", session.csrf),
+        )
+        .await
+        .status
+    }
+
     pub async fn login_attempt(&self, username: &str, password: &str) -> Reply {
         self.post_form(
             "/login",
@@ -263,7 +277,8 @@ impl World {
             cookie,
             csrf: String::new(),
         };
-        let page = self.get("/alerts", Some(&session)).await;
+        // Every user has a tokens page with a form.
+        let page = self.get("/admin/tokens", Some(&session)).await;
         let marker = "name=\"csrf\" value=\"";
         let start = page.body.find(marker).expect("csrf field") + marker.len();
         let end = start + page.body[start..].find('"').expect("end");

@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result, bail};
-use lekdicht_review::Role;
-use lekdicht_store::{NewAudit, NewUser, ReviewStore, SqliteStore};
+use lekdicht_review::{Account, Role, conflicting_roles, may_confirm, needs_confirmation};
+use lekdicht_store::{NewAudit, NewUser, ReviewStore, SqliteStore, UserRow};
 use lekdicht_web::{AppState, AuditLedger, EventProofs, LedgerError, auth};
 use rand::RngCore;
 
@@ -132,6 +132,7 @@ pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
         let state = AppState::open(data, POOL_SIZE, key)
             .map_err(|e| anyhow::anyhow!("cannot start the web application: {e}"))?
             .with_retention(policies)
+            .with_trusted_proxies(args.trusted_proxies.clone())
             .with_proofs(Arc::new(DataDirProofs {
                 data: data.to_owned(),
             }));
@@ -150,18 +151,23 @@ pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Who acts on the command line: `cli:` and the operating-system user.
+fn cli_actor() -> String {
+    let by = std::env::var("LEKDICHT_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    format!("cli:{by}")
+}
+
 fn cli_audit(
     organisation: &str,
     action: &str,
     object: &str,
     details: serde_json::Value,
 ) -> NewAudit {
-    let by = std::env::var("LEKDICHT_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".to_owned());
     NewAudit {
         organisation: organisation.to_owned(),
-        actor: format!("cli:{by}"),
+        actor: cli_actor(),
         action: action.to_owned(),
         object: object.to_owned(),
         details,
@@ -169,16 +175,54 @@ fn cli_audit(
     }
 }
 
-fn read_password() -> Result<String> {
-    if let Ok(p) = std::env::var("LEKDICHT_PASSWORD") {
+/// A secret from the environment variable `var`, or else the next line of standard input.
+fn read_secret(var: &str) -> Result<String> {
+    if let Ok(p) = std::env::var(var) {
         return Ok(p);
     }
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
+        .context("cannot read a password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn parse_role(code: &str) -> Result<Role> {
+    Role::parse(code).with_context(|| {
+        format!(
+            "unknown role {code}; one of: {}",
+            Role::ALL.map(|r| r.as_str()).join(", ")
+        )
+    })
+}
+
+fn user_roles(row: &UserRow) -> Vec<Role> {
+    row.roles.iter().filter_map(|r| Role::parse(r)).collect()
+}
+
+/// The active account `username`, after checking its password (read from LEKDICHT_AS_PASSWORD
+/// or standard input).
+fn authenticated(store: &SqliteStore, username: &str) -> Result<UserRow> {
+    authenticated_by(store, username, "LEKDICHT_AS_PASSWORD")
+}
+
+/// The active account `username`, after checking its password (from `var` or standard input).
+fn authenticated_by(store: &SqliteStore, username: &str, var: &str) -> Result<UserRow> {
+    let password = read_secret(var)?;
+    let row = store
+        .user_by_username(username)?
+        .filter(|u| !u.disabled)
+        .filter(|u| auth::verify_password(&password, &u.password_hash));
+    row.with_context(|| format!("{username}: no such active account, or a wrong password"))
+}
+
+/// Whether the organisation has an active account holding `role`.
+fn org_has(store: &SqliteStore, org: &str, role: Role) -> Result<bool> {
+    Ok(store
+        .users()?
+        .iter()
+        .any(|u| u.organisation == org && !u.disabled && user_roles(u).contains(&role)))
 }
 
 pub(crate) fn user(data: &Path, cmd: UserCommand) -> Result<ExitCode> {
@@ -189,46 +233,143 @@ pub(crate) fn user(data: &Path, cmd: UserCommand) -> Result<ExitCode> {
             username,
             roles,
             display_name,
+            acting,
         } => {
-            let mut parsed = Vec::new();
-            for r in &roles {
-                let role = Role::parse(r).with_context(|| {
-                    format!(
-                        "unknown role {r}; one of: {}",
-                        Role::ALL.map(|r| r.as_str()).join(", ")
-                    )
-                })?;
-                parsed.push(role.as_str().to_owned());
-            }
+            let parsed = roles
+                .iter()
+                .map(|r| parse_role(r))
+                .collect::<Result<Vec<Role>>>()?;
             if username.trim().is_empty() || org.trim().is_empty() {
                 bail!("--username and --org must not be empty");
             }
-            let password = read_password()?;
+            if let Some((a, b)) = conflicting_roles(&parsed) {
+                bail!(
+                    "{} and {} never belong to one account: whoever asks for a reveal may not approve it",
+                    a.as_str(),
+                    b.as_str()
+                );
+            }
+            let password = read_secret("LEKDICHT_PASSWORD")?;
             if password.chars().count() < auth::MIN_PASSWORD_LEN {
                 bail!(
                     "the password must have at least {} characters",
                     auth::MIN_PASSWORD_LEN
                 );
             }
+            let (pending, at_once): (Vec<Role>, Vec<Role>) =
+                parsed.into_iter().partition(|r| needs_confirmation(*r));
+            let created_by = match &acting {
+                Some(admin) => {
+                    let row = authenticated(&store, admin)?;
+                    if row.organisation != org || !user_roles(&row).contains(&Role::Admin) {
+                        bail!("{admin} is no administrator of {org}");
+                    }
+                    row.username
+                }
+                None => {
+                    // Only an organisation's first administrator and first privacy officer are
+                    // set up without a second person: someone has to confirm the rest.
+                    for role in &pending {
+                        let first = matches!(role, Role::Admin | Role::PrivacyOfficer)
+                            && !org_has(&store, &org, *role)?;
+                        if !first {
+                            bail!(
+                                "the {} role needs --as an administrator of {org}, and a second administrator or privacy officer to confirm it (lekdicht user confirm)",
+                                role.as_str()
+                            );
+                        }
+                    }
+                    cli_actor()
+                }
+            };
+            // Set up without --as, the privileged roles of the first accounts take effect at once.
+            let (at_once, pending) = if acting.is_none() {
+                (at_once.into_iter().chain(pending).collect(), Vec::new())
+            } else {
+                (at_once, pending)
+            };
             let hash = auth::hash_password(&password)
                 .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+            let codes = |roles: &[Role]| -> Vec<String> {
+                roles.iter().map(|r| r.as_str().to_owned()).collect()
+            };
             let user = NewUser {
                 organisation: org.clone(),
                 display_name: display_name.unwrap_or_else(|| username.clone()),
                 username: username.clone(),
                 password_hash: hash,
-                roles: parsed.clone(),
+                roles: codes(&at_once),
+                pending_roles: codes(&pending),
+                created_by: created_by.clone(),
             };
-            let audit = cli_audit(
+            let mut audit = cli_audit(
                 &org,
                 "user_add",
                 &format!("user:{username}"),
-                serde_json::json!({ "roles": parsed }),
+                serde_json::json!({ "roles": user.roles, "pending_roles": user.pending_roles }),
             );
+            if acting.is_some() {
+                audit.actor = created_by;
+            }
             if store.create_user(&user, &audit)?.is_none() {
                 bail!("a user named {username} exists already");
             }
-            println!("created user {username} ({org}): {}", parsed.join(", "));
+            println!("created user {username} ({org}): {}", user.roles.join(", "));
+            if !pending.is_empty() {
+                println!(
+                    "awaiting confirmation by a second administrator or privacy officer: {}",
+                    user.pending_roles.join(", ")
+                );
+            }
+        }
+        UserCommand::Confirm {
+            username,
+            role,
+            acting,
+        } => {
+            let role = parse_role(&role)?;
+            let confirmer = authenticated(&store, &acting)?;
+            let target = store
+                .user_by_username(&username)?
+                .filter(|u| u.organisation == confirmer.organisation)
+                .with_context(|| {
+                    format!("no user named {username} in {}", confirmer.organisation)
+                })?;
+            let grant = store
+                .grants(&confirmer.organisation)?
+                .into_iter()
+                .find(|g| g.user_id == target.id && g.role == role.as_str() && g.decision.is_none())
+                .with_context(|| format!("no pending grant of {} to {username}", role.as_str()))?;
+            let confirmer_roles = user_roles(&confirmer);
+            let target_roles = user_roles(&target);
+            let check = may_confirm(
+                Account {
+                    username: &confirmer.username,
+                    created_by: &confirmer.created_by,
+                    roles: &confirmer_roles,
+                },
+                &grant.requested_by,
+                Account {
+                    username: &target.username,
+                    created_by: &target.created_by,
+                    roles: &target_roles,
+                },
+                role,
+            );
+            if let Err(refusal) = check {
+                bail!("{acting} cannot confirm this grant: {refusal:?}");
+            }
+            let mut audit = cli_audit(
+                &confirmer.organisation,
+                "grant_confirm",
+                &format!("grant:{}", grant.id),
+                serde_json::json!({ "user": username, "role": role.as_str(), "requested_by": grant.requested_by }),
+            );
+            audit.actor = confirmer.username.clone();
+            if !store.decide_grant(grant.id, true, &confirmer.username, &audit)? {
+                bail!("the grant was decided already");
+            }
+            println!("{username} now holds the {} role", role.as_str());
         }
         UserCommand::List => {
             for u in store.users()? {
@@ -250,9 +391,8 @@ pub(crate) fn token(data: &Path, cmd: TokenCommand) -> Result<ExitCode> {
     let mut store = super::open_store(data)?;
     match cmd {
         TokenCommand::Add { username, name } => {
-            let user = store
-                .user_by_username(&username)?
-                .with_context(|| format!("no user named {username}"))?;
+            // The owner's own password: nobody issues a token for someone else.
+            let user = authenticated_by(&store, &username, "LEKDICHT_PASSWORD")?;
             let (token, hash) = auth::new_token();
             let audit = cli_audit(
                 &user.organisation,
