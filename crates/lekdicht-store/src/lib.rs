@@ -117,8 +117,10 @@ pub trait Store {
     /// Counts for `lekdicht status`.
     fn status(&self) -> Result<StoreStatus, StoreError>;
 
-    /// Starts a new detection run: forgets earlier scores and marks earlier alerts as not current.
-    fn begin_scoring(&mut self) -> Result<(), StoreError>;
+    /// Starts a new detection run over `range`: forgets the earlier scores of the events in the
+    /// range (scores outside it stay) and marks the earlier alerts that overlap it as not current.
+    /// A range limits the work, never the data.
+    fn begin_scoring(&mut self, range: &TimeRange) -> Result<(), StoreError>;
 
     /// Writes one batch of scores in one transaction.
     fn write_scores(&mut self, rows: &[ScoreRow]) -> Result<(), StoreError>;

@@ -1189,10 +1189,27 @@ impl Store for SqliteStore {
         Ok(status)
     }
 
-    fn begin_scoring(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch("BEGIN; DELETE FROM scores; UPDATE alerts SET current = 0; COMMIT;")
-            .map_err(sql("starting a detection run"))
+    fn begin_scoring(&mut self, range: &TimeRange) -> Result<(), StoreError> {
+        let op = "starting a detection run";
+        let from = range.from_ms.unwrap_or(i64::MIN);
+        let until = range.until_ms.unwrap_or(i64::MAX);
+        let tx = self.conn.transaction().map_err(sql(op))?;
+        if range.from_ms.is_none() && range.until_ms.is_none() {
+            tx.execute("DELETE FROM scores", []).map_err(sql(op))?;
+        } else {
+            tx.execute(
+                "DELETE FROM scores WHERE seq IN
+                 (SELECT seq FROM events WHERE time_ms >= ?1 AND time_ms < ?2)",
+                params![from, until],
+            )
+            .map_err(sql(op))?;
+        }
+        tx.execute(
+            "UPDATE alerts SET current = 0 WHERE until_ms >= ?1 AND from_ms < ?2",
+            params![from, until],
+        )
+        .map_err(sql(op))?;
+        tx.commit().map_err(sql(op))
     }
 
     fn write_scores(&mut self, rows: &[ScoreRow]) -> Result<(), StoreError> {

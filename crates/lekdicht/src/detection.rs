@@ -108,7 +108,7 @@ pub fn run(
 ) -> Result<DetectionSummary> {
     let started = Instant::now();
     let mut engine = Engine::new(ctx, config).context("invalid detection configuration")?;
-    store.begin_scoring()?;
+    store.begin_scoring(range)?;
     let mut explained = ExplainedTally::default();
     let mut suspicious = 0;
     let mut engine_time = std::time::Duration::ZERO;

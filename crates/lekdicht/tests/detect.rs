@@ -264,3 +264,22 @@ fn the_demo_measures_every_profile_and_shows_the_worst() {
     // Nothing was written: the sweep runs in memory.
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
+
+#[test]
+fn a_range_limits_the_work_never_the_data() {
+    let (dir, scores) = scored();
+    let stored = || -> i64 {
+        rusqlite::Connection::open(dir.path().join("lekdicht.db"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM scores", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(stored(), scores.len() as i64);
+    // Scoring the afternoon again rescores only its events; the morning's scores stay.
+    let out = lekdicht(
+        dir.path(),
+        &["score", "--from", "2025-03-14T12:00:00+01:00", "--quiet"],
+    );
+    assert!(out.status.success());
+    assert_eq!(stored(), scores.len() as i64);
+}

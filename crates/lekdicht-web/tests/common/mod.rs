@@ -141,7 +141,9 @@ pub fn world() -> World {
     };
     store.write_batch(run, &batch).expect("batch");
     store.finish_run(run, &Default::default()).expect("finish");
-    store.begin_scoring().expect("scoring");
+    store
+        .begin_scoring(&lekdicht_store::TimeRange::default())
+        .expect("scoring");
     let line = |event: &str, actor: &str, score: f64, reasons: serde_json::Value| {
         serde_json::json!({"event":event,"actor":actor,"score":score,"explained_by":[],"reasons":reasons}).to_string()
     };
