@@ -213,7 +213,7 @@ impl<'a> Evaluation<'a> {
             precision,
             alerts_per_100_per_month: alerts_per_100,
             mean_alert_score,
-            score_sum_per_1000: score_sum / (n_employees as f64 / 1000.0) / months,
+            score_sum_per_1000: (score_sum / (n_employees as f64 / 1000.0) / months).max(0.0),
             recall_per_kind: per_kind,
             pr_auc,
             fairness,
