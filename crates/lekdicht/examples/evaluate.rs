@@ -1,11 +1,13 @@
 //! Generates a demo world, scores all its events, forms alerts and prints the quality report
 //! against the world's answer key.
 //!
-//! `cargo run --release -p lekdicht-detect --example evaluate -- --seed 42 [--employees N]
-//! [--days N] [--config FILE] [--details] [--trace SIGNAL_CODE]`. With `--details` it also lists
+//! `cargo run --release -p lekdicht --example evaluate -- --seed 42 [--employees N]
+//! [--persons N] [--vehicles N] [--days N] [--profile NAME] [--violators SHARE] [--config FILE]
+//! [--details] [--trace SIGNAL_CODE]`. With `--details` it also lists
 //! which main reasons put innocent employees above the reason threshold, per group; `--trace`
-//! adds the most frequent details of one signal on legitimate events. The answer key is only read
-//! after scoring, by the evaluation; the engine never sees it.
+//! adds the most frequent details of one signal on legitimate events; `SHOW=SIGNAL_CODE` in the
+//! environment prints every event carrying that signal with its context. The answer key is only
+//! read after scoring, by the evaluation; the engine never sees it.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
