@@ -205,5 +205,9 @@ pub(crate) fn run(data: &Path, args: &DemoArgs) -> Result<ExitCode> {
     println!(
         "\nnext: `lekdicht alerts`, `lekdicht explain EVENT`, `lekdicht timeline EMPLOYEE`, `lekdicht accessed SUBJECT`, `lekdicht ledger verify`"
     );
+    println!(
+        "review the alerts in a browser: create the organisation's first administrator with `lekdicht --data {data} user add --org politie --username YOU --role admin` (the password from LEKDICHT_PASSWORD or standard input), start `lekdicht --data {data} serve` and open http://127.0.0.1:8080 (over plain HTTP only from this computer; see the README for TLS)",
+        data = data.display()
+    );
     Ok(super::ingest::exit_code(&report))
 }
