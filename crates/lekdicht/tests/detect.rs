@@ -283,3 +283,27 @@ fn a_range_limits_the_work_never_the_data() {
     assert!(out.status.success());
     assert_eq!(stored(), scores.len() as i64);
 }
+
+#[test]
+fn the_timeline_shows_each_event_s_place_in_the_ledger() {
+    let (dir, _) = scored();
+    let out = lekdicht(dir.path(), &["timeline", "E30111", "--json"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let event = line["id"].as_str().unwrap();
+        let seq = line["lekdicht_seq"].as_u64().expect("seq shown");
+        let proof = lekdicht(dir.path(), &["ledger", "prove", event]);
+        let proof: serde_json::Value = serde_json::from_slice(&proof.stdout).unwrap();
+        assert_eq!(proof["leaf_index"].as_u64(), Some(seq), "{event}");
+    }
+    let text = String::from_utf8(lekdicht(dir.path(), &["timeline", "E30111"]).stdout).unwrap();
+    assert!(
+        text.lines().next().unwrap().trim_start().starts_with("seq"),
+        "{text}"
+    );
+}

@@ -89,14 +89,16 @@ fn print_events(
             if let Some(score) = scores.get(&e.seq) {
                 value["lekdicht_score"] = score.clone();
             }
+            // The event's position in the ledger (its leaf index).
+            value["lekdicht_seq"] = e.seq.into();
             writeln!(out, "{value}")?;
         }
         return Ok(());
     }
     writeln!(
         out,
-        "{:<25} {:<10} {:<14} {:<8} {:<18} {:<16} notes",
-        "time", "actor", "unit", "system", "action subject", "case"
+        "{:>9} {:<25} {:<10} {:<14} {:<8} {:<18} {:<16} notes",
+        "seq", "time", "actor", "unit", "system", "action subject", "case"
     )?;
     for s in events {
         let e = &s.event;
@@ -114,7 +116,8 @@ fn print_events(
         }
         writeln!(
             out,
-            "{:<25} {:<10} {:<14} {:<8} {:<18} {:<16} {}",
+            "{:>9} {:<25} {:<10} {:<14} {:<8} {:<18} {:<16} {}",
+            s.seq,
             e.time.to_rfc3339(),
             clean(e.actor.as_str()),
             clean(units.get(e.actor.as_str()).map_or("?", String::as_str)),
@@ -124,7 +127,11 @@ fn print_events(
             notes.join("; ")
         )?;
     }
-    writeln!(out, "{} events", events.len())?;
+    writeln!(
+        out,
+        "{} events (seq: each event's position in the ledger; `lekdicht ledger prove EVENT` proves it)",
+        events.len()
+    )?;
     Ok(())
 }
 
