@@ -331,22 +331,12 @@ impl Evidence {
                 .collect();
             let p: Vec<f64> = assessed.iter().map(|a| a.p_value).collect();
             let probability = fdr_posterior(&p);
-            let changed = round < 2 && {
-                let mut order: Vec<usize> = (0..n).collect();
-                order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
-                let cap = (n as f64 * MAX_EXCLUDED_SHARE).ceil() as usize;
-                let mut next = vec![false; n];
-                for &i in order.iter().take(cap) {
-                    next[i] = probability[i] >= 0.5;
-                }
-                let changed = next != excluded;
-                excluded = next;
-                changed
-            };
+            let next = probably_real(&p, &probability);
             result = assessed.into_iter().zip(probability).collect::<Vec<_>>();
-            if !changed {
+            if round == 2 || next == excluded {
                 break;
             }
+            excluded = next;
         }
         let mut findings: Vec<Finding> = result
             .into_iter()
@@ -791,6 +781,19 @@ fn null_tail(keys: &[KeyAssessment], observed: f64, params: &EvidenceParams) -> 
         .clamp(f64::MIN_POSITIVE, 1.0)
 }
 
+/// The cells to leave out of the base rates: those with a probability of at least one half among
+/// the [`MAX_EXCLUDED_SHARE`] with the smallest p-values.
+fn probably_real(p: &[f64], probability: &[f64]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let cap = (p.len() as f64 * MAX_EXCLUDED_SHARE).ceil() as usize;
+    let mut out = vec![false; p.len()];
+    for &i in order.iter().take(cap) {
+        out[i] = probability[i] >= 0.5;
+    }
+    out
+}
+
 /// Probability that each p-value belongs to a real finding: one minus its local false-discovery
 /// rate (the share of honest periods among those about as surprising), against a null measured on
 /// the organisation itself.
@@ -953,14 +956,6 @@ fn fmt_expected(x: f64) -> String {
     }
 }
 
-/// Exposure of one actor's map from slot to the number of its cells (for tests).
-#[cfg(test)]
-impl Evidence {
-    fn n_cells(&self) -> usize {
-        self.cells.len()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1060,7 +1055,7 @@ mod tests {
                 signals: 1 << SignalCode::SelfLookup.index(),
             });
         }
-        assert_eq!(e.n_cells(), 1);
+        assert_eq!(e.cells.len(), 1);
         assert_eq!(e.cells[0].exposure[0], 1);
         assert_eq!(
             e.cells[0].count(key_of(SignalCode::SelfLookup, AccessPath::Person, false)),

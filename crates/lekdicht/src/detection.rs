@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
-use lekdicht_detect::eval::ExplainedTally;
+use lekdicht_detect::eval::{Evaluation, ExplainedTally, GroundTruth, QualityReport};
 use lekdicht_detect::{Alert, Config, Context, Engine, EventScore, SignalCode, Trace, feedback};
 use lekdicht_store::{AlertRow, ScoreRow, Store, StoredEvent, TimeRange};
 
@@ -90,6 +90,29 @@ pub fn learned(store: &dyn Store) -> Result<Vec<feedback::Learned>> {
         });
     }
     Ok(feedback::learn(&decisions))
+}
+
+/// Scores a generated world in memory, without a store: every finding (see
+/// [`Engine::finish_all`]) and the quality against the world's answer key. For measuring
+/// detection on demo worlds only; the answer key is read after scoring, never by the engine.
+pub fn evaluate_world(
+    world: &lekdicht_demo::World,
+    config: &Config,
+) -> Result<(Vec<Alert>, QualityReport)> {
+    let ctx = Context::new(world.context_records());
+    let truth = GroundTruth {
+        violations: world.violation_kinds(),
+        groups: world.groups_by_employee(),
+    };
+    let mut engine = Engine::new(&ctx, config).context("invalid detection configuration")?;
+    let mut evaluation = Evaluation::new(&ctx, &truth, config.alerts.reason_threshold);
+    for event in &world.events {
+        evaluation.add(&engine.process(event));
+    }
+    let all = engine.finish_all();
+    let queued: Vec<Alert> = all.iter().filter(|a| a.queued).cloned().collect();
+    let report = evaluation.finish(&queued, world.config.days);
+    Ok((all, report))
 }
 
 /// The engine's view of the store's current context.

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
+use lekdicht::detection::evaluate_world;
 use lekdicht_demo::{DemoConfig, Profile, generate};
 use lekdicht_detect::feedback::{Decision, apply, learn};
-use lekdicht_detect::{Alert, Config, Context, Engine};
+use lekdicht_detect::{Alert, Config};
 use lekdicht_model::EmployeeId;
 
 fn world(seed: u64) -> lekdicht_demo::World {
@@ -22,12 +23,7 @@ fn world(seed: u64) -> lekdicht_demo::World {
 }
 
 fn findings(world: &lekdicht_demo::World, config: &Config) -> Vec<Alert> {
-    let ctx = Context::new(world.context_records());
-    let mut engine = Engine::new(&ctx, config).unwrap();
-    for e in &world.events {
-        engine.process(e);
-    }
-    engine.finish_all()
+    evaluate_world(world, config).unwrap().0
 }
 
 fn violators(world: &lekdicht_demo::World) -> BTreeSet<EmployeeId> {

@@ -2,9 +2,10 @@
 //! low-scored alerts, and where violators are planted the queue is mostly right and its scores mean
 //! what they say. The worlds use held-out seeds (1000 and up), never used to tune detection.
 
+use lekdicht::detection::evaluate_world;
 use lekdicht_demo::{DemoConfig, Profile, generate};
-use lekdicht_detect::eval::{Evaluation, GroundTruth, QualityReport};
-use lekdicht_detect::{Config, Context, Engine};
+use lekdicht_detect::Config;
+use lekdicht_detect::eval::QualityReport;
 
 fn quality(profile: Profile, seed: u64, violators: f64) -> QualityReport {
     let world = generate(&DemoConfig {
@@ -17,18 +18,7 @@ fn quality(profile: Profile, seed: u64, violators: f64) -> QualityReport {
         profile,
         ..DemoConfig::default()
     });
-    let ctx = Context::new(world.context_records());
-    let truth = GroundTruth {
-        violations: world.violation_kinds(),
-        groups: world.groups_by_employee(),
-    };
-    let config = Config::default();
-    let mut engine = Engine::new(&ctx, &config).unwrap();
-    let mut evaluation = Evaluation::new(&ctx, &truth, config.alerts.reason_threshold);
-    for e in &world.events {
-        evaluation.add(&engine.process(e));
-    }
-    evaluation.finish(&engine.finish(), 28)
+    evaluate_world(&world, &Config::default()).unwrap().1
 }
 
 #[test]

@@ -8,10 +8,10 @@
 
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use lekdicht_demo::{DemoConfig, Profile, generate};
-use lekdicht_detect::eval::{Evaluation, GroundTruth, QualityReport};
-use lekdicht_detect::{Config, Context, Engine};
+use lekdicht_detect::Config;
+use lekdicht_detect::eval::QualityReport;
 
 /// The first seed of the range kept out of all tuning.
 pub(crate) const HELD_OUT_SEEDS: u64 = 1000;
@@ -76,19 +76,7 @@ pub(crate) fn worlds(size: usize) -> Vec<World> {
 
 /// The quality of one world.
 pub(crate) fn evaluate(world: &World, days: u32, config: &Config) -> Result<QualityReport> {
-    let generated = generate(&world.config(days));
-    let ctx = Context::new(generated.context_records());
-    let truth = GroundTruth {
-        violations: generated.violation_kinds(),
-        groups: generated.groups_by_employee(),
-    };
-    let mut engine = Engine::new(&ctx, config).context("invalid detection configuration")?;
-    let mut evaluation = Evaluation::new(&ctx, &truth, config.alerts.reason_threshold);
-    for event in &generated.events {
-        evaluation.add(&engine.process(event));
-    }
-    let alerts = engine.finish();
-    Ok(evaluation.finish(&alerts, days))
+    Ok(crate::detection::evaluate_world(&generate(&world.config(days)), config)?.1)
 }
 
 /// How far a world falls short of the targets: the largest shortfall of recall, precision,
