@@ -249,6 +249,31 @@ pub struct AlertConfig {
     /// Multiplier of a signal's surprise (default 1). Reviewers' decisions set these through
     /// `lekdicht feedback`; 0 ignores a signal as evidence.
     pub signal_multipliers: BTreeMap<SignalCode, f64>,
+    /// Multiplier of the surprise of records reached on each path: a person looked up directly
+    /// says more about intent than the holder of a vehicle checked on the street.
+    pub path_weights: PathWeights,
+    /// Multiplier of the surprise of accesses explained only by where and when they happened
+    /// (patrol in the unit's area): such work meets people by chance.
+    pub area_explained_weight: f64,
+}
+
+/// Multiplier of the surprise per access path (see [`AlertConfig::path_weights`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PathWeights {
+    pub person: f64,
+    pub vehicle: f64,
+    pub other: f64,
+}
+
+impl Default for PathWeights {
+    fn default() -> Self {
+        PathWeights {
+            person: 1.0,
+            vehicle: 0.25,
+            other: 0.5,
+        }
+    }
 }
 
 /// Custom Sigma rules.
@@ -346,6 +371,8 @@ impl Default for AlertConfig {
             prior_hits: 3.0,
             min_bits: 0.5,
             signal_multipliers: default_multipliers(),
+            path_weights: PathWeights::default(),
+            area_explained_weight: 0.4,
         }
     }
 }
@@ -612,6 +639,22 @@ impl Config {
                     format!("alerts.signal_multipliers.{code}"),
                     "must be in [0, 4]",
                 ));
+            }
+        }
+        let w = &a.path_weights;
+        for (name, v) in [
+            ("person", w.person),
+            ("vehicle", w.vehicle),
+            ("other", w.other),
+            ("area_explained_weight", a.area_explained_weight),
+        ] {
+            if !(v.is_finite() && (0.0..=4.0).contains(&v)) {
+                let field = if name == "area_explained_weight" {
+                    "alerts.area_explained_weight".to_owned()
+                } else {
+                    format!("alerts.path_weights.{name}")
+                };
+                return Err(invalid(field, "must be in [0, 4]"));
             }
         }
         let f = &self.family_name;

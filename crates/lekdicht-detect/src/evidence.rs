@@ -104,6 +104,22 @@ pub(crate) struct EvidenceParams {
     pub multipliers: [f64; N_SIGNALS],
     /// Signals that are never counted as evidence (a multiplier of 0).
     pub ignored: u64,
+    /// Per path: the multiplier of its surprise.
+    pub path_weights: [f64; N_PATHS],
+    /// The multiplier of the surprise of area-explained accesses.
+    pub area_weight: f64,
+}
+
+impl EvidenceParams {
+    /// The multiplier of a key's surprise: its signal's, its path's and its tier's.
+    fn weight(&self, key: usize) -> f64 {
+        let tier = if area_explained(key) {
+            self.area_weight
+        } else {
+            1.0
+        };
+        self.multipliers[code_of(key).index()] * self.path_weights[path_of(key) as usize] * tier
+    }
 }
 
 impl EvidenceParams {
@@ -122,6 +138,12 @@ impl EvidenceParams {
             min_bits: a.min_bits,
             multipliers,
             ignored,
+            path_weights: [
+                a.path_weights.person,
+                a.path_weights.vehicle,
+                a.path_weights.other,
+            ],
+            area_weight: a.area_explained_weight,
         }
     }
 }
@@ -217,7 +239,7 @@ const EXPOSURE: u16 = N_KEYS as u16;
 const HOUSEHOLD: u32 = u32::MAX;
 /// At most this share of all periods is left out of the base rates as probably real: enough for
 /// the violators of an ordinary organisation, too few to make a common behaviour look rare.
-const MAX_EXCLUDED_SHARE: f64 = 0.0;
+const MAX_EXCLUDED_SHARE: f64 = 0.02;
 /// At most this many events per key are kept for an alert.
 const MAX_EVENTS_PER_KEY: usize = 200;
 
@@ -273,7 +295,7 @@ impl Evidence {
             cell.exposure[path] += 1;
             cell.near_home[path] += u32::from(a.near_home);
         }
-        let signals = a.signals & !self.params.ignored;
+        let signals = most_specific_link(a.signals & !self.params.ignored);
         if signals == 0 {
             return;
         }
@@ -466,6 +488,32 @@ struct CellAssessment {
     p_value: f64,
 }
 
+/// The signals that link a record to the actor personally, most specific first: a record counts
+/// under the first of them that fired only (a relative at the actor's address, bearing the actor's
+/// name, is one fact, not three).
+const LINKS: [SignalCode; 5] = [
+    SignalCode::SelfLookup,
+    SignalCode::DeclaredRelation,
+    SignalCode::SameAddress,
+    SignalCode::SameFamilyName,
+    SignalCode::SamePostcode,
+];
+
+fn most_specific_link(signals: u64) -> u64 {
+    let mut out = signals;
+    let mut found = false;
+    for code in LINKS {
+        let bit = 1u64 << code.index();
+        if signals & bit != 0 {
+            if found {
+                out &= !bit;
+            }
+            found = true;
+        }
+    }
+    out
+}
+
 /// Signals whose chance count comes from the actor's own surroundings, not from peers.
 const PERSONAL: [SignalCode; 5] = [
     SignalCode::SelfLookup,
@@ -643,7 +691,7 @@ impl Rates {
                 continue;
             }
             let dispersion = self.dispersion[k];
-            let weight = params.multipliers[code.index()];
+            let weight = params.weight(k);
             let s = if observed == 0 {
                 0.0
             } else {
@@ -733,7 +781,7 @@ fn null_tail(keys: &[KeyAssessment], observed: f64, params: &EvidenceParams) -> 
     let mut top = 0usize;
     let mut steps: Vec<(usize, f64)> = Vec::new();
     for k in keys {
-        let weight = params.multipliers[code_of(k.key).index()];
+        let weight = params.weight(k.key);
         if k.expected <= 1e-12 || weight <= 0.0 {
             continue;
         }
@@ -986,6 +1034,8 @@ mod tests {
             min_bits: 0.0,
             multipliers: [1.0; N_SIGNALS],
             ignored: 0,
+            path_weights: [1.0; N_PATHS],
+            area_weight: 1.0,
         };
         let key = KeyAssessment {
             key: 0,
@@ -1031,6 +1081,8 @@ mod tests {
             min_bits: 0.0,
             multipliers: [1.0; N_SIGNALS],
             ignored: 0,
+            path_weights: [1.0; N_PATHS],
+            area_weight: 1.0,
         });
         let actor = EmployeeId::new("E1").unwrap();
         let event = EventId::new("x").unwrap();
