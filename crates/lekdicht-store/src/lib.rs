@@ -16,6 +16,7 @@ mod cases;
 mod postings;
 mod review;
 mod schema;
+mod signin;
 mod sqlite;
 mod types;
 
@@ -28,6 +29,7 @@ pub use review::{
     NewAudit, NewGrant, NewReveal, NewUser, RevealDecision, RevealRow, ReviewStore, RuleRow,
     SampleItemRow, SampleRow, SessionRow, TokenRow, UserRow,
 };
+pub use signin::{RoleSync, SigninStore};
 pub use sqlite::{DATABASE_FILE, SEAL_EVERY, SqliteOptions, SqliteStore};
 pub use types::*;
 
