@@ -685,7 +685,10 @@ fn split_roles(roles: &str) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn user_roles(conn: &Connection, user_id: i64) -> Result<Option<Vec<String>>, StoreError> {
+pub(crate) fn user_roles(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Option<Vec<String>>, StoreError> {
     conn.query_row("SELECT roles FROM users WHERE id = ?1", [user_id], |r| {
         r.get::<_, String>(0)
     })
@@ -694,7 +697,11 @@ pub(crate) fn user_roles(conn: &Connection, user_id: i64) -> Result<Option<Vec<S
     .map_err(sql("reading roles"))
 }
 
-pub(crate) fn set_user_roles(conn: &Connection, user_id: i64, roles: &[String]) -> Result<(), StoreError> {
+pub(crate) fn set_user_roles(
+    conn: &Connection,
+    user_id: i64,
+    roles: &[String],
+) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE users SET roles = ?2 WHERE id = ?1",
         params![user_id, roles.join(",")],
@@ -703,7 +710,11 @@ pub(crate) fn set_user_roles(conn: &Connection, user_id: i64, roles: &[String]) 
     Ok(())
 }
 
-pub(crate) fn insert_grant(conn: &Connection, g: &NewGrant, at: DateTime<Utc>) -> Result<i64, StoreError> {
+pub(crate) fn insert_grant(
+    conn: &Connection,
+    g: &NewGrant,
+    at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     conn.execute(
         "INSERT INTO role_grants (organisation, user_id, role, requested_by, requested_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -10,7 +10,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::review::{
-    NewAudit, NewGrant, NewUser, UserRow, USER_COLUMNS, insert_audit, insert_grant, insert_user,
+    NewAudit, NewGrant, NewUser, USER_COLUMNS, UserRow, insert_audit, insert_grant, insert_user,
     set_user_roles, sql, ts, user_row,
 };
 use crate::{SqliteStore, StoreError};
@@ -101,9 +101,7 @@ impl SigninStore for SqliteStore {
         }
         let pending: Vec<(i64, String)> = {
             let mut stmt = tx
-                .prepare(
-                    "SELECT id, role FROM role_grants WHERE user_id = ?1 AND decision IS NULL",
-                )
+                .prepare("SELECT id, role FROM role_grants WHERE user_id = ?1 AND decision IS NULL")
                 .map_err(sql(op))?;
             stmt.query_map([sync.user_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .and_then(|rows| rows.collect())
@@ -220,9 +218,17 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        let row = store.user_by_oidc_subject("https://idp 42").unwrap().unwrap();
+        let row = store
+            .user_by_oidc_subject("https://idp 42")
+            .unwrap()
+            .unwrap();
         assert_eq!((row.id, row.single_sign_on), (id, true));
-        assert!(store.user_by_oidc_subject("https://idp 43").unwrap().is_none());
+        assert!(
+            store
+                .user_by_oidc_subject("https://idp 43")
+                .unwrap()
+                .is_none()
+        );
         assert!(!store.user_by_username("sso:inge").unwrap().is_none());
         let pending = |store: &SqliteStore| -> Vec<String> {
             store
@@ -271,7 +277,11 @@ mod tests {
             .create_user(&sso_user("anna"), &audit("user_add"))
             .unwrap()
             .unwrap();
-        assert!(store.set_totp(id, Some("SECRET"), &audit("totp_enrol")).unwrap());
+        assert!(
+            store
+                .set_totp(id, Some("SECRET"), &audit("totp_enrol"))
+                .unwrap()
+        );
         let row = store.user_by_username("anna").unwrap().unwrap();
         assert_eq!(row.totp_secret.as_deref(), Some("SECRET"));
         assert!(!row.single_sign_on);

@@ -138,7 +138,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -146,7 +146,7 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -241,7 +241,14 @@ pub fn now_ms() -> i64 {
 }
 
 fn is_public(path: &str) -> bool {
-    path == "/login" || path == "/healthz" || path.starts_with("/static/")
+    path == "/login"
+        || path == "/login/sso"
+        || path == "/login/sso/callback"
+        || path == "/healthz"
+        || path == "/readyz"
+        // Checks its own bearer token or loopback client (see `ops`).
+        || path == "/metrics"
+        || path.starts_with("/static/")
 }
 
 /// Resolves the user (session cookie or bearer token), refuses anonymous requests to anything
@@ -346,12 +353,14 @@ pub enum LoginOutcome {
     },
 }
 
-/// Checks a login attempt against throttling and the stored hash; on success opens a session.
+/// Checks a login attempt against throttling, the stored hash and, for an account with a second
+/// factor, its code; on success opens a session.
 /// Every outcome is written to the audit trail.
 pub fn login(
     store: &mut SqliteStore,
     username: &str,
     password: &str,
+    code: &str,
     ip: &str,
 ) -> Result<LoginOutcome, AppError> {
     let now = chrono::Utc::now();
@@ -379,7 +388,12 @@ pub fn login(
         });
     }
     let ok = match &user {
-        Some(u) if !u.disabled => verify_password(password, &u.password_hash),
+        // The second factor is checked only after the password, so that a wrong password does
+        // not use up a code.
+        Some(u) if !u.disabled => {
+            verify_password(password, &u.password_hash)
+                && crate::totp::second_factor_ok(store, u, code)?
+        }
         _ => {
             verify_password(password, dummy_hash());
             false
