@@ -246,8 +246,6 @@ fn is_public(path: &str) -> bool {
         || path == "/login/sso/callback"
         || path == "/healthz"
         || path == "/readyz"
-        // Checks its own bearer token or loopback client (see `ops`).
-        || path == "/metrics"
         || path.starts_with("/static/")
 }
 
@@ -272,6 +270,11 @@ async fn authenticate_inner(
     req: Request,
 ) -> Result<(Request, Option<CurrentUser>), AppError> {
     let path = req.uri().path().to_owned();
+    // `/metrics` checks its own bearer token (not an API token) or a loopback client; it opens
+    // nothing else.
+    if path == "/metrics" {
+        return Ok((req, None));
+    }
     let api = path.starts_with("/api/");
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let bearer = req
