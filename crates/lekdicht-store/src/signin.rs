@@ -229,7 +229,7 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        assert!(!store.user_by_username("sso:inge").unwrap().is_none());
+        assert!(store.user_by_username("sso:inge").unwrap().is_some());
         let pending = |store: &SqliteStore| -> Vec<String> {
             store
                 .grants("politie")
