@@ -305,6 +305,13 @@ impl Sso {
         let failed = |what: &str, e: &dyn std::fmt::Display| {
             Some(AppError::internal(format!("single sign-on, {what}: {e}")))
         };
+        // What fails verification may name the person (a subject that differs): only the step
+        // is told.
+        let unchecked = |what: &str| {
+            Some(AppError::internal(format!(
+                "single sign-on, {what}: did not verify"
+            )))
+        };
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.clone()))
             .map_err(|e| failed("token endpoint", &e))?
@@ -317,7 +324,7 @@ impl Sso {
             .ok_or_else(|| failed("token answer", &"no ID token"))?;
         let claims = id_token
             .claims(&client.id_token_verifier(), &flow.nonce)
-            .map_err(|e| failed("ID token", &e))?;
+            .map_err(|_| unchecked("ID token"))?;
         let subject = claims.subject().clone();
         let mut roles = claims.additional_claims().values(&self.config.roles_claim);
         let mut preferred = claims.preferred_username().map(|u| u.to_string());
@@ -331,7 +338,7 @@ impl Sso {
                 .map_err(|e| failed("userinfo endpoint", &e))?
                 .request_async(&self.http)
                 .await
-                .map_err(|e| failed("userinfo request", &e))?;
+                .map_err(|_| unchecked("userinfo answer"))?;
             roles = roles.or_else(|| info.additional_claims().values(&self.config.roles_claim));
             preferred = preferred.or_else(|| info.preferred_username().map(|u| u.to_string()));
             name = name.or_else(|| info.name().and_then(|n| n.get(None)).map(|n| n.to_string()));
