@@ -13,6 +13,7 @@
 //! score events or hash anything.
 
 mod cases;
+mod intake;
 mod postings;
 mod review;
 mod schema;
@@ -23,6 +24,7 @@ pub use cases::{
     CaseFactsRow, CaseFilter, CaseHistoryRow, CaseRow, CaseStore, EvidenceKind, EvidenceRow,
     NewCaseFromAlert, NewCaseRow, NewEvidence, PurgeCounts, StatusChangeRow,
 };
+pub use intake::{DuePending, IntakeStatus, NewPending};
 pub use review::{
     AlertDecision, AlertReviewRow, AuditFilter, AuditRow, DecisionRow, GrantRow, LoginFailures,
     NewAudit, NewGrant, NewReveal, NewUser, RevealDecision, RevealRow, ReviewStore, RuleRow,

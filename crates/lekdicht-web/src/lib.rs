@@ -27,6 +27,7 @@ pub mod chart;
 pub mod directory;
 pub mod error;
 pub mod i18n;
+pub mod otlp;
 pub mod pool;
 pub mod reports;
 pub mod reveals;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub proofs: Option<Arc<dyn EventProofs>>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for login throttling).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// The OTLP intake (`/v1/traces`, `/v1/logs`), when switched on.
+    pub otlp: Option<Arc<otlp::Otlp>>,
 }
 
 impl AppState {
@@ -83,6 +86,7 @@ impl AppState {
             retention: Arc::new(lekdicht_cases::RetentionPolicies::default()),
             proofs: None,
             trusted_proxies: Arc::new(Vec::new()),
+            otlp: None,
         })
     }
 
@@ -95,6 +99,12 @@ impl AppState {
     /// Takes the client address of requests from `proxies` from their `X-Forwarded-For`.
     pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> AppState {
         self.trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Receives access events over OTLP, stored through `otlp`'s intake.
+    pub fn with_otlp(mut self, otlp: otlp::Otlp) -> AppState {
+        self.otlp = Some(Arc::new(otlp));
         self
     }
 
@@ -119,6 +129,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cases::router())
         .merge(api::router())
         .merge(api_cases::router())
+        .merge(otlp::router())
         .merge(assets::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -135,13 +135,22 @@ pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
             .with_trusted_proxies(args.trusted_proxies.clone())
             .with_proofs(Arc::new(DataDirProofs {
                 data: data.to_owned(),
-            }));
+            }))
+            .with_otlp(lekdicht_web::otlp::Otlp::new(
+                crate::intake::DataDirIntake::new(data),
+                lekdicht_web::otlp::OtlpConfig {
+                    join_wait: args.otlp_join_wait,
+                    max_pending: args.otlp_max_pending,
+                    ..Default::default()
+                },
+            ));
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
         eprintln!("lekdicht review application on http://{addr}/ (Ctrl-C stops)");
         lekdicht_web::spawn_ledger_worker(state.clone(), ledger);
+        lekdicht_web::otlp::spawn_join_worker(state.clone());
         tokio::select! {
             result = lekdicht_web::serve(listener, state) => result.context("the web server stopped")?,
             _ = tokio::signal::ctrl_c() => {}
