@@ -147,7 +147,7 @@ enum Encoding {
 }
 
 impl Encoding {
-    fn of(headers: &HeaderMap) -> Result<Encoding, Response> {
+    fn of(headers: &HeaderMap) -> Result<Encoding, Refusal> {
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -163,7 +163,7 @@ impl Encoding {
         }
     }
 
-    fn decode<T>(self, bytes: &[u8]) -> Result<T, Response>
+    fn decode<T>(self, bytes: &[u8]) -> Result<T, Refusal>
     where
         T: prost::Message + Default + serde::de::DeserializeOwned,
     {
@@ -200,21 +200,44 @@ impl Encoding {
     }
 }
 
-fn plain(status: StatusCode, message: &str) -> Response {
-    (status, message.to_owned()).into_response()
+/// A request the intake does not take: the status, a sentence, and for 429 when to try again.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u32>,
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, self.message).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+fn plain(status: StatusCode, message: &str) -> Refusal {
+    Refusal {
+        status,
+        message: message.to_owned(),
+        retry_after: None,
+    }
 }
 
 /// 429 with `Retry-After`: the sender keeps its data and sends it again later.
-fn too_many(seconds: u32, why: &str) -> Response {
-    let mut response = plain(StatusCode::TOO_MANY_REQUESTS, why);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    response
+fn too_many(seconds: u32, why: &str) -> Refusal {
+    Refusal {
+        retry_after: Some(seconds),
+        ..plain(StatusCode::TOO_MANY_REQUESTS, why)
+    }
 }
 
 /// The body, gunzipped when `Content-Encoding: gzip`, at most `max` bytes either way.
-fn body_bytes(headers: &HeaderMap, body: &Bytes, max: usize) -> Result<Vec<u8>, Response> {
+fn body_bytes(headers: &HeaderMap, body: &Bytes, max: usize) -> Result<Vec<u8>, Refusal> {
     let too_large = || {
         plain(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -269,13 +292,17 @@ fn admit(
     user: &CurrentUser,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<Admitted, Response> {
+) -> Result<Admitted, Refusal> {
     let otlp = state
         .otlp
         .clone()
-        .ok_or_else(|| AppError::NotFound.into_response())?;
-    user.require(Permission::SubmitEvents)
-        .map_err(IntoResponse::into_response)?;
+        .ok_or_else(|| plain(StatusCode::NOT_FOUND, "not found"))?;
+    user.require(Permission::SubmitEvents).map_err(|_| {
+        plain(
+            StatusCode::FORBIDDEN,
+            "only an account with the source role sends events",
+        )
+    })?;
     let encoding = Encoding::of(headers)?;
     let permit = Arc::clone(&otlp.permits)
         .try_acquire_owned()
@@ -305,7 +332,9 @@ async fn store(
 
 fn intake_failure(error: IntakeError) -> Response {
     match error {
-        IntakeError::Busy => too_many(5, "the event ledger is busy; send again later"),
+        IntakeError::Busy => {
+            too_many(5, "the event ledger is busy; send again later").into_response()
+        }
         IntakeError::Failed(message) => {
             AppError::internal(format!("OTLP intake: {message}")).into_response()
         }
@@ -343,11 +372,11 @@ async fn traces(
 ) -> Response {
     let admitted = match admit(&state, &user, &headers, &body) {
         Ok(a) => a,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let request: ExportTraceServiceRequest = match admitted.encoding.decode(&admitted.body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let otlp = admitted.otlp;
     let mapped = map_traces(&request);
@@ -387,7 +416,8 @@ async fn traces(
         return too_many(
             5,
             "too many spans wait for their audit records; send the audit log, then these spans again",
-        );
+        )
+        .into_response();
     }
     let records = IntakeRecords {
         source: format!("otlp:{TRACES_PATH}"),
@@ -446,11 +476,11 @@ async fn logs(
 ) -> Response {
     let admitted = match admit(&state, &user, &headers, &body) {
         Ok(a) => a,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let request: ExportLogsServiceRequest = match admitted.encoding.decode(&admitted.body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let otlp = admitted.otlp;
     let audit = audit_actors(&request);
