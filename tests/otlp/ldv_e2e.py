@@ -6,6 +6,9 @@ the real exporters (protobuf, gzip) to a running `lekdicht serve`; `lekdicht tim
 span whose audit record never comes is stored with the unknown actor after the join wait. A server
 killed with SIGKILL right after acknowledging loses nothing it acknowledged.
 
+The Python OTLP/HTTP exporters send protobuf only; OTLP/JSON is covered by
+crates/lekdicht/tests/otlp.rs, which sends JSON written after the OTLP specification's encoding.
+
 Usage: python3 tests/otlp/ldv_e2e.py PATH-TO-LEKDICHT-BINARY
 Exits non-zero on the first failed check.
 """
