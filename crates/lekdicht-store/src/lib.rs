@@ -14,6 +14,7 @@
 
 mod cases;
 mod ops;
+mod intake;
 mod postings;
 mod review;
 mod schema;
@@ -26,6 +27,7 @@ pub use cases::{
     NewCaseFromAlert, NewCaseRow, NewEvidence, PurgeCounts, StatusChangeRow,
 };
 pub use ops::{ALERT_AGE_BUCKETS, OpsCounts};
+pub use intake::{DuePending, IntakeStatus, NewPending};
 pub use review::{
     AlertDecision, AlertReviewRow, AuditFilter, AuditRow, DecisionRow, GrantRow, LoginFailures,
     NewAudit, NewGrant, NewReveal, NewUser, RevealDecision, RevealRow, ReviewStore, RuleRow,

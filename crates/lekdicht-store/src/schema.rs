@@ -10,6 +10,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     crate::cases::REPORT_SCHEMA,
     crate::review::GRANTS_SCHEMA,
     crate::signin::SCHEMA,
+    crate::intake::SCHEMA,
 ];
 
 /// Events, context, quarantine, runs, scores and alerts.

@@ -275,7 +275,7 @@ async fn authenticate_inner(
     if path == "/metrics" {
         return Ok((req, None));
     }
-    let api = path.starts_with("/api/");
+    let api = path.starts_with("/api/") || crate::otlp::is_intake_path(&path);
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let bearer = req
         .headers()
@@ -286,7 +286,8 @@ async fn authenticate_inner(
     if changes && bearer.is_none() && cross_site(req.headers()) {
         return Err(AppError::Csrf);
     }
-    // API tokens open the JSON API only: a page (a revealed identity included) needs a session.
+    // API tokens open the JSON API and the OTLP intake only: a page (a revealed identity
+    // included) needs a session.
     if bearer.is_some() && !api {
         return Err(AppError::Unauthenticated { api });
     }

@@ -28,6 +28,7 @@ pub mod directory;
 pub mod error;
 pub mod i18n;
 pub mod ops;
+pub mod otlp;
 pub mod pool;
 pub mod reports;
 pub mod reveals;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub sso: Option<Arc<sso::Sso>>,
     /// Metrics and readiness.
     pub ops: Arc<ops::Operations>,
+    /// The OTLP intake (`/v1/traces`, `/v1/logs`), when switched on.
+    pub otlp: Option<Arc<otlp::Otlp>>,
 }
 
 impl AppState {
@@ -93,6 +96,7 @@ impl AppState {
             trusted_proxies: Arc::new(Vec::new()),
             sso: None,
             ops: Arc::new(ops::Operations::default()),
+            otlp: None,
         })
     }
 
@@ -125,6 +129,12 @@ impl AppState {
         self
     }
 
+    /// Receives access events over OTLP, stored through `otlp`'s intake.
+    pub fn with_otlp(mut self, otlp: otlp::Otlp) -> AppState {
+        self.otlp = Some(Arc::new(otlp));
+        self
+    }
+
     /// Offers inclusion proofs of linked accesses from `proofs`.
     pub fn with_proofs(mut self, proofs: Arc<dyn EventProofs>) -> AppState {
         self.proofs = Some(proofs);
@@ -146,6 +156,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cases::router())
         .merge(api::router())
         .merge(api_cases::router())
+        .merge(otlp::router())
         .merge(assets::router())
         .merge(ops::router())
         .merge(totp::router())

@@ -106,7 +106,16 @@ pub struct ServeArgs {
     pub metrics_token_file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub sso: SsoArgs,
+    /// How long an LDV span received over OTLP (`/v1/traces`) waits for the audit-log record with
+    /// its trace id before it is stored with an unknown actor (`30s`, `2m`, `500ms`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub otlp_join_wait: std::time::Duration,
+    /// LDV spans that may wait for their audit records at once; beyond it `/v1/traces` answers
+    /// 429 (too many requests).
+    #[arg(long, default_value_t = 100_000)]
+    pub otlp_max_pending: u64,
 }
+
 
 /// Single sign-on at the organisation's OpenID provider (authorisation-code flow with PKCE),
 /// beside the local accounts. Off unless an issuer is given. The client secret is read from
@@ -142,6 +151,26 @@ pub struct SsoArgs {
     /// The provider's name on the login page.
     #[arg(long, env = "LEKDICHT_OIDC_LABEL", default_value = "single sign-on")]
     pub oidc_label: String,
+}
+
+
+/// A duration: a whole number followed by `ms`, `s`, `m` or `h`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text}: give a unit (ms, s, m or h)"))?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text}: not a whole number followed by a unit"))?;
+    let millis = match unit {
+        "ms" => n,
+        "s" => n.saturating_mul(1000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        _ => return Err(format!("{text}: the unit is one of ms, s, m, h")),
+    };
+    Ok(std::time::Duration::from_millis(millis))
 }
 
 #[derive(Debug, Subcommand)]

@@ -246,7 +246,15 @@ pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
                     data: data.to_owned(),
                 }),
                 metrics_token,
-            );
+            )
+            .with_otlp(lekdicht_web::otlp::Otlp::new(
+                crate::intake::DataDirIntake::new(data),
+                lekdicht_web::otlp::OtlpConfig {
+                    join_wait: args.otlp_join_wait,
+                    max_pending: args.otlp_max_pending,
+                    ..Default::default()
+                },
+            ));
         let state = match sso {
             Some(config) => state.with_sso(
                 lekdicht_web::sso::Sso::new(config)
@@ -260,6 +268,7 @@ pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
         let addr = listener.local_addr()?;
         eprintln!("lekdicht review application on http://{addr}/ (Ctrl-C stops)");
         lekdicht_web::spawn_ledger_worker(state.clone(), Arc::clone(&ledger));
+        lekdicht_web::otlp::spawn_join_worker(state.clone());
         lekdicht_web::serve_until(listener, state.clone(), shutdown_signal())
             .await
             .context("the web server stopped")?;
