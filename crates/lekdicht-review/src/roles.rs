@@ -5,28 +5,31 @@
 //! Deliberately absent: per-organisation overrides and a "superuser" role. Separation of duties is
 //! built in: whoever requests that a pseudonym be revealed (investigator) cannot approve it
 //! (approver), a reviewer can do neither, and the administrator manages accounts but sees no alerts.
-//! Granting the roles on either side of a reveal needs a second person (see `grants.rs`).
+//! Granting the roles on either side of a reveal needs a second person (see `grants.rs`). The
+//! `source` role is an application's account: it sends access events (the OTLP intake) and does
+//! nothing else.
 //!
-//! | permission           | reviewer | investigator | approver | privacy_officer | auditor | admin |
-//! |----------------------|:--------:|:------------:|:--------:|:---------------:|:-------:|:-----:|
-//! | view_alerts          |    x     |      x       |    x     |        x        |    x    |       |
-//! | decide_alerts        |    x     |      x       |          |                 |         |       |
-//! | request_reveal       |          |      x       |          |                 |         |       |
-//! | approve_reveal       |          |              |    x     |                 |         |       |
-//! | view_reveals         |          |              |          |        x        |    x    |       |
-//! | manage_suppressions  |    x     |      x       |          |        x        |         |       |
-//! | view_precision       |    x     |      x       |    x     |        x        |    x    |       |
-//! | view_audit_trail     |          |              |          |        x        |    x    |   x   |
-//! | view_ledger          |          |              |          |                 |    x    |       |
-//! | draw_sample          |          |              |          |        x        |    x    |       |
-//! | judge_sample         |    x     |      x       |          |                 |         |       |
-//! | view_sample_report   |    x     |      x       |          |        x        |    x    |       |
-//! | manage_users         |          |              |          |                 |         |   x   |
-//! | manage_api_tokens    |          |              |          |                 |         |   x   |
-//! | confirm_role_grants  |          |              |          |        x        |         |   x   |
-//! | work_cases           |          |      x       |          |                 |         |       |
-//! | view_cases           |          |      x       |          |        x        |         |       |
-//! | view_reports         |          |      x       |          |        x        |    x    |       |
+//! | permission           | reviewer | investigator | approver | privacy_officer | auditor | admin | source |
+//! |----------------------|:--------:|:------------:|:--------:|:---------------:|:-------:|:-----:|:------:|
+//! | view_alerts          |    x     |      x       |    x     |        x        |    x    |       |        |
+//! | decide_alerts        |    x     |      x       |          |                 |         |       |        |
+//! | request_reveal       |          |      x       |          |                 |         |       |        |
+//! | approve_reveal       |          |              |    x     |                 |         |       |        |
+//! | view_reveals         |          |              |          |        x        |    x    |       |        |
+//! | manage_suppressions  |    x     |      x       |          |        x        |         |       |        |
+//! | view_precision       |    x     |      x       |    x     |        x        |    x    |       |        |
+//! | view_audit_trail     |          |              |          |        x        |    x    |   x   |        |
+//! | view_ledger          |          |              |          |                 |    x    |       |        |
+//! | draw_sample          |          |              |          |        x        |    x    |       |        |
+//! | judge_sample         |    x     |      x       |          |                 |         |       |        |
+//! | view_sample_report   |    x     |      x       |          |        x        |    x    |       |        |
+//! | manage_users         |          |              |          |                 |         |   x   |        |
+//! | manage_api_tokens    |          |              |          |                 |         |   x   |        |
+//! | confirm_role_grants  |          |              |          |        x        |         |   x   |        |
+//! | work_cases           |          |      x       |          |                 |         |       |        |
+//! | view_cases           |          |      x       |          |        x        |         |       |        |
+//! | view_reports         |          |      x       |          |        x        |    x    |       |        |
+//! | submit_events        |          |              |          |                 |         |       |   x    |
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +51,8 @@ pub enum Role {
     Auditor,
     /// Manages users and API tokens, sees no alerts (`admin`).
     Admin,
+    /// An application that sends its access events, nothing else (`source`).
+    Source,
 }
 
 /// Something a user may do in the review application.
@@ -72,6 +77,7 @@ pub enum Permission {
     WorkCases,
     ViewCases,
     ViewReports,
+    SubmitEvents,
 }
 
 use Permission as P;
@@ -125,16 +131,18 @@ const ADMIN: &[Permission] = &[
     P::ConfirmRoleGrants,
     P::ViewAuditTrail,
 ];
+const SOURCE: &[Permission] = &[P::SubmitEvents];
 
 impl Role {
     /// Every role, in the order of the matrix.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Reviewer,
         Role::Investigator,
         Role::Approver,
         Role::PrivacyOfficer,
         Role::Auditor,
         Role::Admin,
+        Role::Source,
     ];
 
     /// The role code, e.g. `privacy_officer`.
@@ -146,6 +154,7 @@ impl Role {
             Role::PrivacyOfficer => "privacy_officer",
             Role::Auditor => "auditor",
             Role::Admin => "admin",
+            Role::Source => "source",
         }
     }
 
@@ -169,6 +178,8 @@ impl Role {
             (Role::Auditor, Lang::En) => "auditor",
             (Role::Admin, Lang::Nl) => "beheerder",
             (Role::Admin, Lang::En) => "administrator",
+            (Role::Source, Lang::Nl) => "bronsysteem",
+            (Role::Source, Lang::En) => "source system",
         }
     }
 
@@ -181,13 +192,14 @@ impl Role {
             Role::PrivacyOfficer => PRIVACY_OFFICER,
             Role::Auditor => AUDITOR,
             Role::Admin => ADMIN,
+            Role::Source => SOURCE,
         }
     }
 }
 
 impl Permission {
     /// Every permission, in the order of the matrix.
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         P::ViewAlerts,
         P::DecideAlerts,
         P::RequestReveal,
@@ -206,6 +218,7 @@ impl Permission {
         P::WorkCases,
         P::ViewCases,
         P::ViewReports,
+        P::SubmitEvents,
     ];
 
     /// The permission code, e.g. `approve_reveal`.
@@ -229,6 +242,7 @@ impl Permission {
             P::WorkCases => "work_cases",
             P::ViewCases => "view_cases",
             P::ViewReports => "view_reports",
+            P::SubmitEvents => "submit_events",
         }
     }
 
@@ -251,28 +265,29 @@ mod tests {
 
     /// The matrix of the module documentation, one row per permission, columns in `Role::ALL`
     /// order (reviewer, investigator, approver, privacy_officer, auditor, admin).
-    const EXPECTED: [(Permission, [bool; 6]); 18] = {
+    const EXPECTED: [(Permission, [bool; 7]); 19] = {
         const X: bool = true;
         const O: bool = false;
         [
-            (P::ViewAlerts, [X, X, X, X, X, O]),
-            (P::DecideAlerts, [X, X, O, O, O, O]),
-            (P::RequestReveal, [O, X, O, O, O, O]),
-            (P::ApproveReveal, [O, O, X, O, O, O]),
-            (P::ViewReveals, [O, O, O, X, X, O]),
-            (P::ManageSuppressions, [X, X, O, X, O, O]),
-            (P::ViewPrecision, [X, X, X, X, X, O]),
-            (P::ViewAuditTrail, [O, O, O, X, X, X]),
-            (P::ViewLedger, [O, O, O, O, X, O]),
-            (P::DrawSample, [O, O, O, X, X, O]),
-            (P::JudgeSample, [X, X, O, O, O, O]),
-            (P::ViewSampleReport, [X, X, O, X, X, O]),
-            (P::ManageUsers, [O, O, O, O, O, X]),
-            (P::ManageApiTokens, [O, O, O, O, O, X]),
-            (P::ConfirmRoleGrants, [O, O, O, X, O, X]),
-            (P::WorkCases, [O, X, O, O, O, O]),
-            (P::ViewCases, [O, X, O, X, O, O]),
-            (P::ViewReports, [O, X, O, X, X, O]),
+            (P::ViewAlerts, [X, X, X, X, X, O, O]),
+            (P::DecideAlerts, [X, X, O, O, O, O, O]),
+            (P::RequestReveal, [O, X, O, O, O, O, O]),
+            (P::ApproveReveal, [O, O, X, O, O, O, O]),
+            (P::ViewReveals, [O, O, O, X, X, O, O]),
+            (P::ManageSuppressions, [X, X, O, X, O, O, O]),
+            (P::ViewPrecision, [X, X, X, X, X, O, O]),
+            (P::ViewAuditTrail, [O, O, O, X, X, X, O]),
+            (P::ViewLedger, [O, O, O, O, X, O, O]),
+            (P::DrawSample, [O, O, O, X, X, O, O]),
+            (P::JudgeSample, [X, X, O, O, O, O, O]),
+            (P::ViewSampleReport, [X, X, O, X, X, O, O]),
+            (P::ManageUsers, [O, O, O, O, O, X, O]),
+            (P::ManageApiTokens, [O, O, O, O, O, X, O]),
+            (P::ConfirmRoleGrants, [O, O, O, X, O, X, O]),
+            (P::WorkCases, [O, X, O, O, O, O, O]),
+            (P::ViewCases, [O, X, O, X, O, O, O]),
+            (P::ViewReports, [O, X, O, X, X, O, O]),
+            (P::SubmitEvents, [O, O, O, O, O, O, X]),
         ]
     };
 

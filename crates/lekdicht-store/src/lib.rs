@@ -13,9 +13,12 @@
 //! score events or hash anything.
 
 mod cases;
+mod ops;
+mod intake;
 mod postings;
 mod review;
 mod schema;
+mod signin;
 mod sqlite;
 mod types;
 
@@ -23,11 +26,14 @@ pub use cases::{
     CaseFactsRow, CaseFilter, CaseHistoryRow, CaseRow, CaseStore, EvidenceKind, EvidenceRow,
     NewCaseFromAlert, NewCaseRow, NewEvidence, PurgeCounts, StatusChangeRow,
 };
+pub use ops::{ALERT_AGE_BUCKETS, OpsCounts};
+pub use intake::{DuePending, IntakeStatus, NewPending};
 pub use review::{
     AlertDecision, AlertReviewRow, AuditFilter, AuditRow, DecisionRow, GrantRow, LoginFailures,
     NewAudit, NewGrant, NewReveal, NewUser, RevealDecision, RevealRow, ReviewStore, RuleRow,
     SampleItemRow, SampleRow, SessionRow, TokenRow, UserRow,
 };
+pub use signin::{RoleSync, SigninStore};
 pub use sqlite::{DATABASE_FILE, SEAL_EVERY, SqliteOptions, SqliteStore};
 pub use types::*;
 

@@ -162,11 +162,11 @@ CREATE TABLE sample_items (
 ) WITHOUT ROWID;
 "#;
 
-fn sql(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(crate) fn sql(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sql { op, source }
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -218,8 +218,13 @@ pub struct UserRow {
     pub created_at: String,
     /// Whether the account is disabled (its `disabled_at` is set).
     pub disabled: bool,
-    /// Who created the account (a user name, `cli:<name>`; empty for accounts older than this).
+    /// Who created the account (a user name, `cli:<name>`, `oidc:<issuer> <user name>` for
+    /// accounts of single sign-on; empty for accounts older than this).
     pub created_by: String,
+    /// Whether the account signs in through OpenID Connect (it has no password of its own).
+    pub single_sign_on: bool,
+    /// The base32 secret of the account's second factor (TOTP), once enrolled.
+    pub totp_secret: Option<String>,
 }
 
 /// A new account; the password is already hashed.
@@ -581,7 +586,7 @@ pub trait ReviewStore {
     ) -> Result<bool, StoreError>;
 }
 
-fn insert_audit(conn: &Connection, a: &NewAudit) -> Result<i64, StoreError> {
+pub(crate) fn insert_audit(conn: &Connection, a: &NewAudit) -> Result<i64, StoreError> {
     let op = "writing the audit trail";
     conn.prepare_cached(
         "INSERT INTO audit_trail (at, organisation, actor, action, object, details)
@@ -601,9 +606,9 @@ fn insert_audit(conn: &Connection, a: &NewAudit) -> Result<i64, StoreError> {
     Ok(conn.last_insert_rowid())
 }
 
-const USER_COLUMNS: &str = "u.id, u.organisation, u.username, u.display_name, u.password_hash, u.roles, u.created_at, u.disabled_at IS NOT NULL, u.created_by";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.organisation, u.username, u.display_name, u.password_hash, u.roles, u.created_at, u.disabled_at IS NOT NULL, u.created_by, u.oidc_subject IS NOT NULL, u.totp_secret";
 
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+pub(crate) fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     let roles: String = r.get(5)?;
     Ok(UserRow {
         id: r.get(0)?,
@@ -615,7 +620,61 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         created_at: r.get(6)?,
         disabled: r.get::<_, i64>(7)? != 0,
         created_by: r.get(8)?,
+        single_sign_on: r.get::<_, i64>(9)? != 0,
+        totp_secret: r.get(10)?,
     })
+}
+
+/// Creates an account with its pending grants and audit entry in one transaction, bound to an
+/// OpenID Connect subject when `oidc_subject` is given; `None` when the user name is taken.
+pub(crate) fn insert_user(
+    conn: &mut Connection,
+    user: &NewUser,
+    oidc_subject: Option<&str>,
+    audit: &NewAudit,
+) -> Result<Option<i64>, StoreError> {
+    let op = "creating a user";
+    let tx = conn.transaction().map_err(sql(op))?;
+    let taken: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM users WHERE username = ?1",
+            [&user.username],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql(op))?;
+    if taken.is_some() {
+        return Ok(None);
+    }
+    tx.execute(
+        "INSERT INTO users (organisation, username, display_name, password_hash, roles, created_at,
+                            created_by, oidc_subject)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            user.organisation,
+            user.username,
+            user.display_name,
+            user.password_hash,
+            user.roles.join(","),
+            ts(audit.at),
+            user.created_by,
+            oidc_subject
+        ],
+    )
+    .map_err(sql(op))?;
+    let id = tx.last_insert_rowid();
+    for role in &user.pending_roles {
+        let grant = NewGrant {
+            organisation: user.organisation.clone(),
+            user_id: id,
+            role: role.clone(),
+            requested_by: user.created_by.clone(),
+        };
+        insert_grant(&tx, &grant, audit.at)?;
+    }
+    insert_audit(&tx, audit)?;
+    tx.commit().map_err(sql(op))?;
+    Ok(Some(id))
 }
 
 fn split_roles(roles: &str) -> Vec<String> {
@@ -626,7 +685,10 @@ fn split_roles(roles: &str) -> Vec<String> {
         .collect()
 }
 
-fn user_roles(conn: &Connection, user_id: i64) -> Result<Option<Vec<String>>, StoreError> {
+pub(crate) fn user_roles(
+    conn: &Connection,
+    user_id: i64,
+) -> Result<Option<Vec<String>>, StoreError> {
     conn.query_row("SELECT roles FROM users WHERE id = ?1", [user_id], |r| {
         r.get::<_, String>(0)
     })
@@ -635,7 +697,11 @@ fn user_roles(conn: &Connection, user_id: i64) -> Result<Option<Vec<String>>, St
     .map_err(sql("reading roles"))
 }
 
-fn set_user_roles(conn: &Connection, user_id: i64, roles: &[String]) -> Result<(), StoreError> {
+pub(crate) fn set_user_roles(
+    conn: &Connection,
+    user_id: i64,
+    roles: &[String],
+) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE users SET roles = ?2 WHERE id = ?1",
         params![user_id, roles.join(",")],
@@ -644,7 +710,11 @@ fn set_user_roles(conn: &Connection, user_id: i64, roles: &[String]) -> Result<(
     Ok(())
 }
 
-fn insert_grant(conn: &Connection, g: &NewGrant, at: DateTime<Utc>) -> Result<i64, StoreError> {
+pub(crate) fn insert_grant(
+    conn: &Connection,
+    g: &NewGrant,
+    at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     conn.execute(
         "INSERT INTO role_grants (organisation, user_id, role, requested_by, requested_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -806,47 +876,7 @@ impl ReviewStore for SqliteStore {
     }
 
     fn create_user(&mut self, user: &NewUser, audit: &NewAudit) -> Result<Option<i64>, StoreError> {
-        let op = "creating a user";
-        let tx = self.conn_mut().transaction().map_err(sql(op))?;
-        let taken: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM users WHERE username = ?1",
-                [&user.username],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql(op))?;
-        if taken.is_some() {
-            return Ok(None);
-        }
-        tx.execute(
-            "INSERT INTO users (organisation, username, display_name, password_hash, roles, created_at,
-                                created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                user.organisation,
-                user.username,
-                user.display_name,
-                user.password_hash,
-                user.roles.join(","),
-                ts(audit.at),
-                user.created_by
-            ],
-        )
-        .map_err(sql(op))?;
-        let id = tx.last_insert_rowid();
-        for role in &user.pending_roles {
-            let grant = NewGrant {
-                organisation: user.organisation.clone(),
-                user_id: id,
-                role: role.clone(),
-                requested_by: user.created_by.clone(),
-            };
-            insert_grant(&tx, &grant, audit.at)?;
-        }
-        insert_audit(&tx, audit)?;
-        tx.commit().map_err(sql(op))?;
-        Ok(Some(id))
+        insert_user(self.conn_mut(), user, None, audit)
     }
 
     fn user_by_username(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
@@ -1000,9 +1030,9 @@ impl ReviewStore for SqliteStore {
             .query_row([token_hash], |r| {
                 Ok(SessionRow {
                     user: user_row(r)?,
-                    csrf: r.get(9)?,
-                    created_ms: r.get(10)?,
-                    last_seen_ms: r.get(11)?,
+                    csrf: r.get(11)?,
+                    created_ms: r.get(12)?,
+                    last_seen_ms: r.get(13)?,
                 })
             })
             .optional()

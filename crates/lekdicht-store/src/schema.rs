@@ -9,6 +9,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     crate::cases::SCHEMA,
     crate::cases::REPORT_SCHEMA,
     crate::review::GRANTS_SCHEMA,
+    crate::signin::SCHEMA,
+    crate::intake::SCHEMA,
 ];
 
 /// Events, context, quarantine, runs, scores and alerts.

@@ -36,6 +36,8 @@ pub struct UserView {
     pub created: String,
     pub active: bool,
     pub is_self: bool,
+    /// Whether the account has a second factor (which an administrator can remove).
+    pub totp: bool,
     /// The roles the account holds, to revoke one.
     pub held: Vec<RoleChoice>,
 }
@@ -142,6 +144,7 @@ async fn users_page(
             created: short(&r.created_at),
             active: !r.disabled,
             is_self: r.id == user.id,
+            totp: r.totp_secret.is_some(),
             id: r.id,
             username: r.username,
             display_name: r.display_name,

@@ -138,7 +138,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -146,7 +146,7 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -241,7 +241,12 @@ pub fn now_ms() -> i64 {
 }
 
 fn is_public(path: &str) -> bool {
-    path == "/login" || path == "/healthz" || path.starts_with("/static/")
+    path == "/login"
+        || path == "/login/sso"
+        || path == "/login/sso/callback"
+        || path == "/healthz"
+        || path == "/readyz"
+        || path.starts_with("/static/")
 }
 
 /// Resolves the user (session cookie or bearer token), refuses anonymous requests to anything
@@ -265,7 +270,12 @@ async fn authenticate_inner(
     req: Request,
 ) -> Result<(Request, Option<CurrentUser>), AppError> {
     let path = req.uri().path().to_owned();
-    let api = path.starts_with("/api/");
+    // `/metrics` checks its own bearer token (not an API token) or a loopback client; it opens
+    // nothing else.
+    if path == "/metrics" {
+        return Ok((req, None));
+    }
+    let api = path.starts_with("/api/") || crate::otlp::is_intake_path(&path);
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let bearer = req
         .headers()
@@ -276,7 +286,8 @@ async fn authenticate_inner(
     if changes && bearer.is_none() && cross_site(req.headers()) {
         return Err(AppError::Csrf);
     }
-    // API tokens open the JSON API only: a page (a revealed identity included) needs a session.
+    // API tokens open the JSON API and the OTLP intake only: a page (a revealed identity
+    // included) needs a session.
     if bearer.is_some() && !api {
         return Err(AppError::Unauthenticated { api });
     }
@@ -346,12 +357,14 @@ pub enum LoginOutcome {
     },
 }
 
-/// Checks a login attempt against throttling and the stored hash; on success opens a session.
+/// Checks a login attempt against throttling, the stored hash and, for an account with a second
+/// factor, its code; on success opens a session.
 /// Every outcome is written to the audit trail.
 pub fn login(
     store: &mut SqliteStore,
     username: &str,
     password: &str,
+    code: &str,
     ip: &str,
 ) -> Result<LoginOutcome, AppError> {
     let now = chrono::Utc::now();
@@ -379,7 +392,12 @@ pub fn login(
         });
     }
     let ok = match &user {
-        Some(u) if !u.disabled => verify_password(password, &u.password_hash),
+        // The second factor is checked only after the password, so that a wrong password does
+        // not use up a code.
+        Some(u) if !u.disabled => {
+            verify_password(password, &u.password_hash)
+                && crate::totp::second_factor_ok(store, u, code)?
+        }
         _ => {
             verify_password(password, dummy_hash());
             false

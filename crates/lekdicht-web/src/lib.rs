@@ -27,11 +27,15 @@ pub mod chart;
 pub mod directory;
 pub mod error;
 pub mod i18n;
+pub mod ops;
+pub mod otlp;
 pub mod pool;
 pub mod reports;
 pub mod reveals;
 pub mod rules;
 pub mod samples;
+pub mod sso;
+pub mod totp;
 pub mod view;
 
 use std::sync::Arc;
@@ -42,6 +46,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use lekdicht_review::{Lang, Pseudonymizer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use audit::{AuditLedger, AuditWriter, EventProofs, LedgerError, spawn_ledger_worker};
 pub use directory::Directory;
@@ -62,6 +67,12 @@ pub struct AppState {
     pub proofs: Option<Arc<dyn EventProofs>>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for login throttling).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Single sign-on at the organisation's OpenID provider, when configured.
+    pub sso: Option<Arc<sso::Sso>>,
+    /// Metrics and readiness.
+    pub ops: Arc<ops::Operations>,
+    /// The OTLP intake (`/v1/traces`, `/v1/logs`), when switched on.
+    pub otlp: Option<Arc<otlp::Otlp>>,
 }
 
 impl AppState {
@@ -83,6 +94,9 @@ impl AppState {
             retention: Arc::new(lekdicht_cases::RetentionPolicies::default()),
             proofs: None,
             trusted_proxies: Arc::new(Vec::new()),
+            sso: None,
+            ops: Arc::new(ops::Operations::default()),
+            otlp: None,
         })
     }
 
@@ -95,6 +109,29 @@ impl AppState {
     /// Takes the client address of requests from `proxies` from their `X-Forwarded-For`.
     pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> AppState {
         self.trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Signs people in at an OpenID provider besides the local accounts.
+    pub fn with_sso(mut self, sso: sso::Sso) -> AppState {
+        self.sso = Some(Arc::new(sso));
+        self
+    }
+
+    /// Takes the figures of `/metrics` and `/readyz` from `probe`; `/metrics` answers the bearer
+    /// `token`, or only loopback clients without one.
+    pub fn with_operations(
+        mut self,
+        probe: Arc<dyn ops::Probe>,
+        token: Option<String>,
+    ) -> AppState {
+        self.ops = Arc::new(ops::Operations::new(Some(probe), token));
+        self
+    }
+
+    /// Receives access events over OTLP, stored through `otlp`'s intake.
+    pub fn with_otlp(mut self, otlp: otlp::Otlp) -> AppState {
+        self.otlp = Some(Arc::new(otlp));
         self
     }
 
@@ -119,7 +156,10 @@ pub fn app(state: AppState) -> Router {
         .merge(cases::router())
         .merge(api::router())
         .merge(api_cases::router())
+        .merge(otlp::router())
         .merge(assets::router())
+        .merge(ops::router())
+        .merge(totp::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -127,6 +167,9 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(error::api_problems))
         .layer(middleware::from_fn(language))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
@@ -186,10 +229,21 @@ async fn security_headers(req: Request, next: Next) -> Response {
 
 /// Serves the application on an already bound listener until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_until(listener, state, std::future::pending()).await
+}
+
+/// Serves the application until `shutdown` completes, then stops accepting connections and
+/// returns once every request in flight has been answered.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
+    .with_graceful_shutdown(shutdown)
     .await
 }
 

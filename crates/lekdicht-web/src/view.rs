@@ -100,13 +100,32 @@ pub fn audit_entry(
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage {
+pub(crate) struct LoginPage {
     page: Page,
     /// The request came over plain HTTP to a host other than this computer, where a browser drops
     /// the Secure session cookie.
     plain_http: bool,
     error: Option<&'static str>,
     username: String,
+    /// The name of the organisation's OpenID provider, when single sign-on is configured.
+    sso: Option<String>,
+}
+
+impl LoginPage {
+    pub(crate) fn new(
+        lang: Lang,
+        headers: &HeaderMap,
+        error: Option<&'static str>,
+        sso: Option<&str>,
+    ) -> LoginPage {
+        LoginPage {
+            page: Page::new(lang, texts(lang).login_title, None),
+            plain_http: plain_http(headers),
+            error,
+            username: String::new(),
+            sso: sso.map(str::to_owned),
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -115,6 +134,9 @@ pub struct LoginForm {
     pub username: String,
     #[serde(default)]
     pub password: String,
+    /// The second factor's code, for accounts that have one.
+    #[serde(default)]
+    pub code: String,
 }
 
 /// Whether a browser would drop the Secure session cookie of this request: no proxy said the
@@ -144,16 +166,12 @@ fn plain_http(headers: &HeaderMap) -> bool {
 }
 
 async fn login_page(
+    State(state): St,
     Extension(lang): Extension<Lang>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let page = Page::new(lang, texts(lang).login_title, None);
-    render(&LoginPage {
-        page,
-        plain_http: plain_http(&headers),
-        error: None,
-        username: String::new(),
-    })
+    let sso = state.sso.as_ref().map(|s| s.label());
+    render(&LoginPage::new(lang, &headers, None, sso))
 }
 
 async fn login_submit(
@@ -165,11 +183,10 @@ async fn login_submit(
 ) -> Result<Response, AppError> {
     let ip = auth::client_ip(&req_parts, &headers, &state.trusted_proxies);
     let username = form.username.trim().to_owned();
-    let password = form.password;
     let name = username.clone();
     let outcome = state
         .pool
-        .run(move |s| auth::login(s, &name, &password, &ip))
+        .run(move |s| auth::login(s, &name, &form.password, &form.code, &ip))
         .await?;
     let t = texts(lang);
     let retry_after = match outcome {
@@ -190,12 +207,10 @@ async fn login_submit(
         LoginOutcome::Failed => (StatusCode::UNAUTHORIZED, t.login_failed),
         LoginOutcome::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, t.login_throttled),
     };
-    let page = Page::new(lang, t.login_title, None);
+    let sso = state.sso.as_ref().map(|s| s.label());
     let html = LoginPage {
-        page,
-        plain_http: plain_http(&headers),
-        error: Some(error),
         username,
+        ..LoginPage::new(lang, &headers, Some(error), sso)
     }
     .render()?;
     let mut response = (status, Html(html)).into_response();
@@ -253,5 +268,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
+        .route("/login/sso", get(crate::sso::start))
+        .route("/login/sso/callback", get(crate::sso::callback))
         .route("/logout", post(logout))
 }

@@ -29,6 +29,17 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// Log format on standard error: text, or json (one object per line; a web request's lines
+    /// carry its request id).
+    #[arg(
+        long,
+        global = true,
+        env = "LEKDICHT_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    pub log_format: crate::telemetry::LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -89,6 +100,77 @@ pub struct ServeArgs {
     /// throttling per client (repeatable).
     #[arg(long = "trusted-proxy")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A file holding the bearer token that /metrics asks for (instead of
+    /// LEKDICHT_METRICS_TOKEN); without either, /metrics answers only clients on this computer.
+    #[arg(long, env = "LEKDICHT_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub sso: SsoArgs,
+    /// How long an LDV span received over OTLP (`/v1/traces`) waits for the audit-log record with
+    /// its trace id before it is stored with an unknown actor (`30s`, `2m`, `500ms`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub otlp_join_wait: std::time::Duration,
+    /// LDV spans that may wait for their audit records at once; beyond it `/v1/traces` answers
+    /// 429 (too many requests).
+    #[arg(long, default_value_t = 100_000)]
+    pub otlp_max_pending: u64,
+}
+
+
+/// Single sign-on at the organisation's OpenID provider (authorisation-code flow with PKCE),
+/// beside the local accounts. Off unless an issuer is given. The client secret is read from
+/// LEKDICHT_OIDC_CLIENT_SECRET or the file named by --oidc-client-secret-file, never from the
+/// command line.
+#[derive(Debug, Args)]
+pub struct SsoArgs {
+    /// The provider's issuer URL.
+    #[arg(long, env = "LEKDICHT_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// The client id registered at the provider.
+    #[arg(long, env = "LEKDICHT_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// A file holding the client secret (instead of LEKDICHT_OIDC_CLIENT_SECRET).
+    #[arg(long, env = "LEKDICHT_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<std::path::PathBuf>,
+    /// lekdicht's callback as registered at the provider: https://HOST/login/sso/callback.
+    #[arg(long, env = "LEKDICHT_OIDC_REDIRECT_URL", requires = "oidc_issuer")]
+    pub oidc_redirect_url: Option<String>,
+    /// The organisation every account of this provider belongs to.
+    #[arg(long, env = "LEKDICHT_OIDC_ORGANISATION", requires = "oidc_issuer")]
+    pub oidc_organisation: Option<String>,
+    /// The claim (in the ID token or from the userinfo endpoint) that lists the person's roles.
+    #[arg(long, env = "LEKDICHT_OIDC_ROLES_CLAIM", default_value = "roles")]
+    pub oidc_roles_claim: String,
+    /// VALUE=ROLE: a value of the roles claim that means a lekdicht role (repeatable). Without
+    /// any, the claim's values are lekdicht's role codes.
+    #[arg(long = "oidc-role", value_name = "VALUE=ROLE")]
+    pub oidc_roles: Vec<String>,
+    /// A scope to ask for beyond openid and profile (repeatable).
+    #[arg(long = "oidc-scope")]
+    pub oidc_scopes: Vec<String>,
+    /// The provider's name on the login page.
+    #[arg(long, env = "LEKDICHT_OIDC_LABEL", default_value = "single sign-on")]
+    pub oidc_label: String,
+}
+
+
+/// A duration: a whole number followed by `ms`, `s`, `m` or `h`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text}: give a unit (ms, s, m or h)"))?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text}: not a whole number followed by a unit"))?;
+    let millis = match unit {
+        "ms" => n,
+        "s" => n.saturating_mul(1000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        _ => return Err(format!("{text}: the unit is one of ms, s, m, h")),
+    };
+    Ok(std::time::Duration::from_millis(millis))
 }
 
 #[derive(Debug, Subcommand)]

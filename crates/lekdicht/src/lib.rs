@@ -8,6 +8,7 @@
 pub mod cli;
 mod commands;
 pub mod detection;
+pub mod intake;
 pub mod ledger;
 pub mod pipeline;
 pub mod telemetry;

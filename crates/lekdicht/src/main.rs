@@ -14,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = lekdicht::cli::Cli::parse();
-    lekdicht::telemetry::init(cli.verbose);
+    lekdicht::telemetry::init(cli.verbose, cli.log_format);
     match lekdicht::run(cli) {
         Ok(code) => code,
         Err(err) => {

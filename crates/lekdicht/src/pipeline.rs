@@ -311,38 +311,99 @@ fn ingest_run(
     before_commit: &mut BeforeCommit<'_>,
     after_commit: &mut AfterCommitLeaves<'_>,
 ) -> Result<IngestReport> {
-    let started = Instant::now();
     let found = lekdicht_ingest::discover(&options.paths, options.kind, options.stdin_format)?;
     let defaults = Defaults {
         organization: options.organization.clone(),
     };
+    let names: Vec<(String, String)> = found
+        .sources
+        .iter()
+        .map(|s| (s.name.clone(), s.kind.to_string()))
+        .collect();
+    let skipped: Vec<String> = found.skipped.iter().map(ToString::to_string).collect();
+    let sources = found.sources;
+    let batch_size = options.batch_size.max(1);
+    let limits = &options.limits;
+    let read = move |known: KnownIds, tx: &mpsc::SyncSender<Message>| {
+        read_sources(&sources, &defaults, limits, batch_size, known, tasks, tx);
+    };
+    let run = RunSpec {
+        description: &options.description,
+        progress: options.progress,
+        names,
+        skipped,
+    };
+    write_run(store, run, read, before_commit, after_commit)
+}
+
+/// Stores events that did not come from a file (the OTLP intake) through the same steps as a
+/// file's: unknown references flagged, leaf hashes journaled before the commit, one transaction,
+/// then the ledger. `batch` is written as one source called `name`; its records were validated by
+/// the caller (`lekdicht_ingest::parse_object`), its quarantine entries are kept as they are.
+pub fn ingest_batch(
+    store: &mut dyn Store,
+    description: &str,
+    name: &str,
+    batch: Batch,
+    before_commit: &mut BeforeCommit<'_>,
+    after_commit: &mut AfterCommitLeaves<'_>,
+) -> Result<IngestReport> {
+    let tasks = ReaderTasks { leaves: true };
+    let read = move |mut known: KnownIds, tx: &mpsc::SyncSender<Message>| {
+        if tx.send(Message::Start(0)).is_ok() && !batch.is_empty() {
+            let _ = send_batch(tx, 0, batch, &mut known, tasks);
+        }
+    };
+    let run = RunSpec {
+        description,
+        progress: false,
+        names: vec![(name.to_owned(), RecordKind::Events.to_string())],
+        skipped: Vec::new(),
+    };
+    write_run(store, run, read, before_commit, after_commit)
+}
+
+/// What a run is called and which sources it reads.
+struct RunSpec<'a> {
+    description: &'a str,
+    progress: bool,
+    /// Name and kind of each source, in the order the reader sends them.
+    names: Vec<(String, String)>,
+    skipped: Vec<String>,
+}
+
+/// The writer's side of a run: `read` runs on a thread of its own and sends batches; each is
+/// journaled (`before_commit`), committed and handed to `after_commit` in commit order.
+fn write_run(
+    store: &mut dyn Store,
+    spec: RunSpec<'_>,
+    read: impl FnOnce(KnownIds, &mpsc::SyncSender<Message>) + Send,
+    before_commit: &mut BeforeCommit<'_>,
+    after_commit: &mut AfterCommitLeaves<'_>,
+) -> Result<IngestReport> {
+    let started = Instant::now();
     let run = store
-        .begin_run(&options.description)
+        .begin_run(spec.description)
         .context("cannot record the ingest run")?;
     let mut report = IngestReport {
         run: run.0,
-        skipped: found.skipped.iter().map(ToString::to_string).collect(),
-        sources: found
-            .sources
-            .iter()
-            .map(|s| SourceReport {
-                name: s.name.clone(),
-                kind: s.kind.to_string(),
+        skipped: spec.skipped,
+        sources: spec
+            .names
+            .into_iter()
+            .map(|(name, kind)| SourceReport {
+                name,
+                kind,
                 ..SourceReport::default()
             })
             .collect(),
         ..IngestReport::default()
     };
     let known = store.known_ids()?;
-    let bar = progress_bar(options.progress);
+    let bar = progress_bar(spec.progress);
     let (tx, rx) = mpsc::sync_channel::<Message>(4);
-    let sources = found.sources;
-    let batch_size = options.batch_size.max(1);
     let result: Result<()> = std::thread::scope(|scope| {
-        let limits = &options.limits;
-        scope.spawn(move || {
-            read_sources(&sources, &defaults, limits, batch_size, known, tasks, &tx)
-        });
+        scope.spawn(move || read(known, &tx));
         // The after-commit hook (the ledger: hashing, fsync, signing) and freeing a batch's many
         // small allocations run on their own thread, in commit order, so that the writer does
         // nothing but write. A hook that fails stops the run; what was committed stays stored

@@ -206,5 +206,18 @@ pub(crate) fn status(data: &Path, json: bool) -> Result<ExitCode> {
     }
     println!("open quarantine entries: {}", status.quarantine_open);
     println!("ingest runs: {}", status.runs);
+    let intake = store.intake_status()?;
+    if intake.pending + intake.unjoined > 0 {
+        println!(
+            "OTLP spans waiting for their audit record: {}",
+            intake.pending
+        );
+        println!(
+            "OTLP spans stored without their audit record (actor {}; `lekdicht timeline {}`): {}",
+            lekdicht_otlp::UNKNOWN_ACTOR,
+            lekdicht_otlp::UNKNOWN_ACTOR,
+            intake.unjoined
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,10 +14,12 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context as _, Result, bail};
 use lekdicht_review::{Account, Role, conflicting_roles, may_confirm, needs_confirmation};
 use lekdicht_store::{NewAudit, NewUser, ReviewStore, SqliteStore, UserRow};
+use lekdicht_web::ops::{Figures, LedgerFigures, Probe};
+use lekdicht_web::sso::SsoConfig;
 use lekdicht_web::{AppState, AuditLedger, EventProofs, LedgerError, auth};
 use rand::RngCore;
 
-use crate::cli::{ServeArgs, TokenCommand, UserCommand};
+use crate::cli::{ServeArgs, SsoArgs, TokenCommand, UserCommand};
 use crate::terminal::clean;
 
 /// File of the pseudonymisation key inside the data directory.
@@ -115,8 +117,111 @@ impl EventProofs for DataDirProofs {
     }
 }
 
+/// The figures and readiness of the data directory, for `/metrics` and `/readyz`.
+struct DataDirProbe {
+    data: PathBuf,
+}
+
+impl DataDirProbe {
+    /// The leaves of one ledger log and the seconds since its checkpoint history was last
+    /// written (a checkpoint carries no time of its own).
+    fn ledger(&self, log: &'static str) -> LedgerFigures {
+        let dir = crate::ledger::ledger_dir(&self.data).join(log);
+        let leaves =
+            std::fs::metadata(dir.join(lekdicht_ledger::LEAVES_FILE)).map_or(0, |m| m.len() / 32);
+        let checkpoint_age_s = std::fs::metadata(dir.join(lekdicht_ledger::CHECKPOINTS_FILE))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .map(|d| d.as_secs_f64());
+        LedgerFigures {
+            log,
+            leaves,
+            checkpoint_age_s,
+        }
+    }
+
+    fn figures(&self) -> Result<Figures> {
+        let store = SqliteStore::open(&self.data)?;
+        let counts = store.ops_counts(chrono::Utc::now().timestamp_millis())?;
+        Ok(Figures {
+            events_stored: counts.events,
+            quarantined: counts.quarantined,
+            quarantine_open: counts.quarantine_open,
+            alerts_open: lekdicht_store::ALERT_AGE_BUCKETS
+                .iter()
+                .zip(counts.alerts_open)
+                .map(|((label, _), n)| (*label, n))
+                .collect(),
+            reveals: counts.reveals,
+            ledgers: vec![self.ledger("events"), self.ledger("audit")],
+        })
+    }
+
+    fn ready(&self) -> Result<()> {
+        let store = SqliteStore::open(&self.data)?;
+        let name = crate::ledger::name(&self.data, &store)?;
+        for log in ["events", "audit"] {
+            let dir = crate::ledger::ledger_dir(&self.data).join(log);
+            if dir.exists() {
+                lekdicht_ledger::Log::open_for_audit(&dir, &crate::ledger::origin(&name, log))
+                    .with_context(|| format!("cannot open the {log} ledger"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Probe for DataDirProbe {
+    fn figures(&self) -> Result<Figures, LedgerError> {
+        DataDirProbe::figures(self).map_err(|e| LedgerError(format!("{e:#}")))
+    }
+
+    fn ready(&self) -> Result<(), LedgerError> {
+        DataDirProbe::ready(self).map_err(|e| LedgerError(format!("{e:#}")))
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("stopping: answering the requests in flight");
+}
+
+/// The bearer token of `/metrics`, from LEKDICHT_METRICS_TOKEN or a file.
+fn metrics_token(args: &ServeArgs) -> Result<Option<String>> {
+    if let Some(path) = &args.metrics_token_file {
+        let token = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the metrics token from {}", path.display()))?;
+        return Ok(Some(token.trim().to_owned()));
+    }
+    Ok(std::env::var("LEKDICHT_METRICS_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty()))
+}
+
 pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
     let key = pseudonym_key(data)?;
+    let sso = sso_config(&args.sso)?;
+    let metrics_token = metrics_token(args)?;
     let policies = super::case::load_policies(data, None)?;
     // Brings the schema up to date before the pool opens its connections.
     let store = super::open_store(data)?;
@@ -135,20 +240,92 @@ pub(crate) fn serve(data: &Path, args: &ServeArgs) -> Result<ExitCode> {
             .with_trusted_proxies(args.trusted_proxies.clone())
             .with_proofs(Arc::new(DataDirProofs {
                 data: data.to_owned(),
-            }));
+            }))
+            .with_operations(
+                Arc::new(DataDirProbe {
+                    data: data.to_owned(),
+                }),
+                metrics_token,
+            )
+            .with_otlp(lekdicht_web::otlp::Otlp::new(
+                crate::intake::DataDirIntake::new(data),
+                lekdicht_web::otlp::OtlpConfig {
+                    join_wait: args.otlp_join_wait,
+                    max_pending: args.otlp_max_pending,
+                    ..Default::default()
+                },
+            ));
+        let state = match sso {
+            Some(config) => state.with_sso(
+                lekdicht_web::sso::Sso::new(config)
+                    .map_err(|e| anyhow::anyhow!("single sign-on: {e}"))?,
+            ),
+            None => state,
+        };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
         eprintln!("lekdicht review application on http://{addr}/ (Ctrl-C stops)");
-        lekdicht_web::spawn_ledger_worker(state.clone(), ledger);
-        tokio::select! {
-            result = lekdicht_web::serve(listener, state) => result.context("the web server stopped")?,
-            _ = tokio::signal::ctrl_c() => {}
-        }
+        lekdicht_web::spawn_ledger_worker(state.clone(), Arc::clone(&ledger));
+        lekdicht_web::otlp::spawn_join_worker(state.clone());
+        lekdicht_web::serve_until(listener, state.clone(), shutdown_signal())
+            .await
+            .context("the web server stopped")?;
+        // Every request was answered; what they audited goes into the ledger before the end.
+        let appended = lekdicht_web::audit::flush_audit(&state, ledger)
+            .await
+            .map_err(|e| anyhow::anyhow!("appending the audit trail to the ledger: {e}"))?;
+        tracing::info!(appended, "stopped");
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The single sign-on configuration of `serve`, when an issuer is given.
+fn sso_config(args: &SsoArgs) -> Result<Option<SsoConfig>> {
+    let Some(issuer) = args.oidc_issuer.clone() else {
+        return Ok(None);
+    };
+    let need = |value: &Option<String>, flag: &str| {
+        value
+            .clone()
+            .with_context(|| format!("single sign-on needs {flag}"))
+    };
+    let client_secret = match (
+        &args.oidc_client_secret_file,
+        std::env::var("LEKDICHT_OIDC_CLIENT_SECRET"),
+    ) {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the client secret from {}", path.display()))?
+            .trim()
+            .to_owned(),
+        (None, Ok(secret)) => secret,
+        (None, Err(_)) => bail!(
+            "single sign-on needs the client secret in LEKDICHT_OIDC_CLIENT_SECRET or --oidc-client-secret-file"
+        ),
+    };
+    let role_map = args
+        .oidc_roles
+        .iter()
+        .map(|pair| {
+            let (value, role) = pair
+                .split_once('=')
+                .with_context(|| format!("--oidc-role {pair}: expected VALUE=ROLE"))?;
+            Ok((value.to_owned(), parse_role(role)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(SsoConfig {
+        issuer,
+        client_id: need(&args.oidc_client_id, "--oidc-client-id")?,
+        client_secret,
+        redirect_url: need(&args.oidc_redirect_url, "--oidc-redirect-url")?,
+        organisation: need(&args.oidc_organisation, "--oidc-organisation")?,
+        roles_claim: args.oidc_roles_claim.clone(),
+        role_map,
+        scopes: args.oidc_scopes.clone(),
+        label: args.oidc_label.clone(),
+    }))
 }
 
 /// Who acts on the command line: `cli:` and the operating-system user.
@@ -241,6 +418,9 @@ pub(crate) fn user(data: &Path, cmd: UserCommand) -> Result<ExitCode> {
                 .collect::<Result<Vec<Role>>>()?;
             if username.trim().is_empty() || org.trim().is_empty() {
                 bail!("--username and --org must not be empty");
+            }
+            if username.starts_with("sso:") {
+                bail!("user names beginning with sso: belong to accounts of single sign-on");
             }
             if let Some((a, b)) = conflicting_roles(&parsed) {
                 bail!(
