@@ -13,8 +13,8 @@
 //! score events or hash anything.
 
 mod cases;
-mod ops;
 mod intake;
+mod ops;
 mod postings;
 mod review;
 mod schema;
@@ -26,8 +26,8 @@ pub use cases::{
     CaseFactsRow, CaseFilter, CaseHistoryRow, CaseRow, CaseStore, EvidenceKind, EvidenceRow,
     NewCaseFromAlert, NewCaseRow, NewEvidence, PurgeCounts, StatusChangeRow,
 };
-pub use ops::{ALERT_AGE_BUCKETS, OpsCounts};
 pub use intake::{DuePending, IntakeStatus, NewPending};
+pub use ops::{ALERT_AGE_BUCKETS, OpsCounts};
 pub use review::{
     AlertDecision, AlertReviewRow, AuditFilter, AuditRow, DecisionRow, GrantRow, LoginFailures,
     NewAudit, NewGrant, NewReveal, NewUser, RevealDecision, RevealRow, ReviewStore, RuleRow,

@@ -76,7 +76,11 @@ pub fn alert_systems(
     }
     let mut systems = std::collections::BTreeSet::new();
     let Ok(line) = serde_json::from_str::<Line>(&alert.line) else {
-        tracing::warn!(alert = %alert.id, "unreadable alert line");
+        // The alert's id holds the employee's id: the log names neither.
+        tracing::warn!(
+            from_ms = alert.from_ms,
+            "an alert's stored line is unreadable"
+        );
         return Ok(systems);
     };
     for id in &line.events {

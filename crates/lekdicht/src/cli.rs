@@ -116,7 +116,6 @@ pub struct ServeArgs {
     pub otlp_max_pending: u64,
 }
 
-
 /// Single sign-on at the organisation's OpenID provider (authorisation-code flow with PKCE),
 /// beside the local accounts. Off unless an issuer is given. The client secret is read from
 /// LEKDICHT_OIDC_CLIENT_SECRET or the file named by --oidc-client-secret-file, never from the
@@ -152,7 +151,6 @@ pub struct SsoArgs {
     #[arg(long, env = "LEKDICHT_OIDC_LABEL", default_value = "single sign-on")]
     pub oidc_label: String,
 }
-
 
 /// A duration: a whole number followed by `ms`, `s`, `m` or `h`.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
